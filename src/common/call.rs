@@ -1,0 +1,273 @@
+//! Running one generated call and turning its outcome into this crate's [`Error`].
+//!
+//! The hooks record what happened (attempts, last status, whether a write may have been
+//! applied, why a token could not be had) in the call's scope; this module reads that record to
+//! build an error that names the provider, the operation and, for a payload that does not match
+//! the spec, the JSON path of the bad value. The path is found by decoding again with
+//! `serde_path_to_error`, only when decoding failed, so the happy path pays nothing.
+
+use std::future::Future;
+
+use progenitor_client::{Error as GenError, ResponseValue};
+use serde::de::DeserializeOwned;
+
+use crate::common::error::{Error, ErrorKind, ProviderError, excerpt};
+use crate::common::runtime::{CallOptions, CallScope, Report, Runtime};
+use crate::common::secret::TransportError;
+
+/// Turns a provider's typed error body into a [`ProviderError`].
+pub trait ErrorBody {
+    /// Builds the error for an answer with `status`.
+    fn into_provider_error(self, status: u16) -> ProviderError;
+}
+
+impl ErrorBody for () {
+    fn into_provider_error(self, status: u16) -> ProviderError {
+        ProviderError::new(status, "")
+    }
+}
+
+/// The outcome of a successful call and what it took.
+#[derive(Debug)]
+pub(crate) struct Called<T> {
+    pub value: ResponseValue<T>,
+    pub attempts: u32,
+}
+
+/// Runs a generated call under `options` and maps its error.
+pub(crate) async fn run<T, E, F>(
+    rt: &Runtime,
+    operation: &'static str,
+    options: CallOptions,
+    call: F,
+) -> Result<T, Error>
+where
+    T: DeserializeOwned,
+    E: ErrorBody,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
+{
+    run_full(rt, operation, options, call)
+        .await
+        .map(|c| c.value.into_inner())
+}
+
+/// As [`run`], keeping the response status, headers and attempt count.
+pub(crate) async fn run_full<T, E, F>(
+    rt: &Runtime,
+    operation: &'static str,
+    options: CallOptions,
+    call: F,
+) -> Result<Called<T>, Error>
+where
+    T: DeserializeOwned,
+    E: ErrorBody,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
+{
+    let scope = CallScope::new(options);
+    let result = scope.clone().run(call).await;
+    let report = scope.take_report();
+    match result {
+        Ok(value) => Ok(Called {
+            value,
+            attempts: report.attempts,
+        }),
+        Err(e) => {
+            let attempts = report.attempts;
+            Err(map_error::<T, E>(rt, operation, e, report)
+                .await
+                .with_attempts(attempts))
+        }
+    }
+}
+
+async fn map_error<T: DeserializeOwned, E: ErrorBody>(
+    rt: &Runtime,
+    operation: &'static str,
+    error: GenError<E>,
+    mut report: Report,
+) -> Error {
+    let p = rt.provider;
+    match error {
+        GenError::Custom(message) => report
+            .hook_error
+            .take()
+            .map(|e| e.with_operation(operation))
+            .unwrap_or_else(|| Error::new(p, operation, ErrorKind::Config { message })),
+        GenError::InvalidRequest(message) => {
+            let field = builder_field(&message).unwrap_or("request").to_owned();
+            Error::new(p, operation, ErrorKind::InvalidInput { field, message })
+        }
+        GenError::CommunicationError(e)
+        | GenError::ResponseBodyError(e)
+        | GenError::InvalidUpgrade(e) => transport(rt, operation, &e, report.may_have_been_applied),
+        GenError::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let body = value.into_inner().into_provider_error(status);
+            from_status(rt, operation, status, body, report)
+        }
+        GenError::InvalidResponsePayload(bytes, err) => match report.last_status {
+            Some(status) if status >= 400 => {
+                let body = raw_provider_error(status, &bytes);
+                from_status(rt, operation, status, body, report)
+            }
+            _ => decode_error::<T>(rt, operation, &bytes, &err),
+        },
+        GenError::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let bytes = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => return transport(rt, operation, &e, false),
+            };
+            if status < 400 {
+                let message = format!("undocumented status {status}; body: {}", excerpt(&bytes));
+                Error::new(
+                    p,
+                    operation,
+                    ErrorKind::Decode {
+                        path: String::new(),
+                        message,
+                    },
+                )
+            } else {
+                from_status(
+                    rt,
+                    operation,
+                    status,
+                    raw_provider_error(status, &bytes),
+                    report,
+                )
+            }
+        }
+    }
+}
+
+fn transport(rt: &Runtime, operation: &'static str, e: &reqwest::Error, maybe: bool) -> Error {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout {
+            may_have_been_applied: maybe,
+        }
+    } else {
+        ErrorKind::Transport {
+            may_have_been_applied: maybe,
+        }
+    };
+    Error::new(rt.provider, operation, kind).with_source(TransportError::new(e))
+}
+
+fn from_status(
+    rt: &Runtime,
+    operation: &'static str,
+    status: u16,
+    body: ProviderError,
+    mut report: Report,
+) -> Error {
+    let p = rt.provider;
+    if rt.auth_statuses.contains(&status) {
+        // A renewal that failed after the 401 says more than the 401 itself.
+        if let Some(e) = report.hook_error.take() {
+            return e.with_operation(operation);
+        }
+        return Error::new(
+            p,
+            operation,
+            ErrorKind::Auth {
+                status: Some(status),
+                message: body.message,
+            },
+        );
+    }
+    if status == 429 {
+        return Error::new(
+            p,
+            operation,
+            ErrorKind::RateLimited {
+                retry_after: report.retry_after,
+            },
+        );
+    }
+    Error::new(p, operation, ErrorKind::Provider(body))
+}
+
+/// An error answer whose body is not the documented error shape: keep its text.
+pub(crate) fn raw_provider_error(status: u16, bytes: &[u8]) -> ProviderError {
+    let message = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| message_in(&v))
+        .unwrap_or_else(|| excerpt(bytes).trim().to_owned());
+    ProviderError {
+        status,
+        message,
+        body: Some(excerpt(bytes)),
+        ..ProviderError::default()
+    }
+}
+
+/// The first message-like string in a JSON error body.
+pub(crate) fn message_in(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Object(map) => [
+            "message",
+            "error",
+            "erro",
+            "mensagem",
+            "error_description",
+            "msg",
+        ]
+        .iter()
+        .find_map(|k| map.get(*k).and_then(message_in)),
+        _ => None,
+    }
+}
+
+fn decode_error<T: DeserializeOwned>(
+    rt: &Runtime,
+    operation: &'static str,
+    bytes: &[u8],
+    original: &serde_json::Error,
+) -> Error {
+    let (path, message) = match decode_path::<T>(bytes) {
+        Some((path, message)) => (path, message),
+        None => (String::new(), original.to_string()),
+    };
+    let message = format!("{message}; body: {}", excerpt(bytes));
+    Error::new(rt.provider, operation, ErrorKind::Decode { path, message })
+}
+
+/// Decodes `bytes` as `T` again to find where it fails.
+pub(crate) fn decode_path<T: DeserializeOwned>(bytes: &[u8]) -> Option<(String, String)> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => None,
+        Err(e) => Some((e.path().to_string(), e.inner().to_string())),
+    }
+}
+
+/// progenitor's builders report `conversion to `T` for <field> failed: ...`.
+fn builder_field(message: &str) -> Option<&str> {
+    let after = message.split_once(" for ")?.1;
+    Some(after.split_once(" failed")?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_name_from_builder_message() {
+        assert_eq!(
+            builder_field("conversion to `String` for codigo failed: x"),
+            Some("codigo")
+        );
+        assert_eq!(builder_field("something else"), None);
+    }
+
+    #[test]
+    fn message_from_common_error_bodies() {
+        let v =
+            serde_json::json!({"success": false, "error": "Cliente não encontrado.", "code": 404});
+        assert_eq!(message_in(&v).as_deref(), Some("Cliente não encontrado."));
+        let v = serde_json::json!({"message": "Unauthenticated."});
+        assert_eq!(message_in(&v).as_deref(), Some("Unauthenticated."));
+    }
+}

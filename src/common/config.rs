@@ -1,0 +1,247 @@
+//! Client configuration shared by every provider.
+//!
+//! Each provider's `Client::builder(credentials)` returns a [`Builder`] with the settings below;
+//! provider-specific settings (a token store, a company id) are added by the provider module.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+use crate::common::error::{Error, ErrorKind, Provider};
+use crate::common::ratelimit::{LocalPacer, Pacer, RateLimits};
+use crate::common::retry::{RetryPolicy, RetryQuota};
+use crate::common::runtime::{Authenticator, Runtime, Stats, Timeouts};
+
+/// Settings every client has. Defaults come from the provider.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub(crate) base_url: Option<String>,
+    pub(crate) http: Option<reqwest::Client>,
+    pub(crate) timeouts: Option<Timeouts>,
+    pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) rate_limits: Option<RateLimits>,
+    pub(crate) pacer: Option<Arc<dyn Pacer>>,
+    pub(crate) user_agent: Option<String>,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("base_url", &self.base_url)
+            .field("custom_http_client", &self.http.is_some())
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
+            .field("pacer", &self.pacer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a provider client: credentials plus [`Options`].
+pub struct Builder<C> {
+    pub(crate) credentials: C,
+    pub(crate) options: Options,
+}
+
+impl<C: fmt::Debug> fmt::Debug for Builder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("credentials", &self.credentials)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<C> Builder<C> {
+    pub(crate) fn new(credentials: C) -> Self {
+        Self {
+            credentials,
+            options: Options::default(),
+        }
+    }
+
+    /// Base URL of the API (tests, sandboxes, proxies). Must be HTTPS unless the host is a
+    /// loopback address.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.options.base_url = Some(url.into());
+        self
+    }
+    /// Uses this `reqwest` client (its connection pool, proxy and TLS settings) instead of
+    /// building one. Its own timeouts apply in addition to this crate's.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.options.http = Some(client);
+        self
+    }
+    /// Connect and per-attempt timeouts.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.options.timeouts = Some(timeouts);
+        self
+    }
+    /// Per-attempt timeout (keeps the connect timeout).
+    pub fn timeout(mut self, attempt: Duration) -> Self {
+        let t = self.options.timeouts.unwrap_or_default();
+        self.options.timeouts = Some(Timeouts { attempt, ..t });
+        self
+    }
+    /// Retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+    /// Client-side quotas (replaces the provider's defaults).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.options.rate_limits = Some(limits);
+        self
+    }
+    /// A pacer shared with other clients or processes (replaces the local one).
+    pub fn pacer(mut self, pacer: Arc<dyn Pacer>) -> Self {
+        self.options.pacer = Some(pacer);
+        self
+    }
+    /// `User-Agent` header (defaults to `brcommerce/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.options.user_agent = Some(user_agent.into());
+        self
+    }
+}
+
+/// What a provider module fixes about its clients.
+#[derive(Debug, Clone)]
+pub(crate) struct ProviderDefaults {
+    pub provider: Provider,
+    pub base_url: &'static str,
+    pub rate_limits: RateLimits,
+    pub retry: RetryPolicy,
+    /// Statuses that mean "credentials refused" for this provider.
+    pub auth_statuses: &'static [u16],
+    /// Whether writes carry an `Idempotency-Key`.
+    pub idempotency_keys: bool,
+}
+
+/// The parts a provider needs to build its generated client.
+pub(crate) struct Assembled {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub runtime: Runtime,
+}
+
+impl Options {
+    /// Validates the options and builds the runtime.
+    pub(crate) fn assemble(
+        self,
+        defaults: &ProviderDefaults,
+        headers: HeaderMap,
+        auth: Option<Arc<dyn Authenticator>>,
+    ) -> Result<Assembled, Error> {
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| defaults.base_url.to_owned());
+        check_base_url(defaults.provider, &base_url)?;
+        let timeouts = self.timeouts.unwrap_or_default();
+        let http = match self.http {
+            Some(http) => http,
+            None => build_http(&timeouts, self.user_agent.as_deref()).map_err(|e| {
+                config_error(
+                    defaults.provider,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?,
+        };
+        let pacer = self.pacer.unwrap_or_else(|| {
+            Arc::new(LocalPacer::new(
+                self.rate_limits.unwrap_or(defaults.rate_limits),
+            ))
+        });
+        let runtime = Runtime {
+            provider: defaults.provider,
+            headers,
+            auth,
+            pacer,
+            retry: self.retry.unwrap_or_else(|| defaults.retry.clone()),
+            timeouts,
+            quota: Arc::new(RetryQuota::default()),
+            stats: Arc::new(Stats::default()),
+            idempotency_keys: defaults.idempotency_keys,
+            auth_statuses: defaults.auth_statuses,
+        };
+        Ok(Assembled {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http,
+            runtime,
+        })
+    }
+}
+
+/// The `reqwest` client this crate builds when none is given: rustls, pooled connections.
+pub(crate) fn build_http(
+    timeouts: &Timeouts,
+    user_agent: Option<&str>,
+) -> reqwest::Result<reqwest::Client> {
+    let ua = user_agent
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("brcommerce/{}", env!("CARGO_PKG_VERSION")));
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(ua)
+        .build()
+}
+
+pub(crate) fn config_error(provider: Provider, message: impl Into<String>) -> Error {
+    Error::new(
+        provider,
+        "configure",
+        ErrorKind::Config {
+            message: message.into(),
+        },
+    )
+}
+
+/// HTTPS is required, except for loopback hosts (local mocks and sandboxes).
+fn check_base_url(provider: Provider, base: &str) -> Result<(), Error> {
+    let url = url::Url::parse(base)
+        .map_err(|e| config_error(provider, format!("base URL {base:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err(config_error(
+            provider,
+            format!(
+                "base URL {base:?} uses plain HTTP; credentials are only sent over HTTPS (plain HTTP is allowed for loopback hosts)"
+            ),
+        )),
+        other => Err(config_error(
+            provider,
+            format!("base URL {base:?} has unsupported scheme {other:?}"),
+        )),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        let p = Provider::Ecomdc;
+        assert!(check_base_url(p, "https://www.meudatacenter.com/api/v1").is_ok());
+        assert!(check_base_url(p, "http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url(p, "http://localhost:1").is_ok());
+        assert!(check_base_url(p, "http://[::1]:1").is_ok());
+        let err = check_base_url(p, "http://www.meudatacenter.com/api/v1").unwrap_err();
+        assert!(err.to_string().contains("plain HTTP"), "{err}");
+        assert!(check_base_url(p, "ftp://x").is_err());
+    }
+}

@@ -1,0 +1,399 @@
+//! The one error type of the crate, shared by every provider.
+//!
+//! Every failure names the provider and the operation (the spec's `operationId`) and says what
+//! kind of failure it was, so a sync job can decide what to do without parsing text. Secrets
+//! never appear: transport errors are stored without their URL (PluggTo puts its token in the
+//! query string) and response bodies are shortened.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+/// The provider an error, a client or a call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Provider {
+    /// ecomDC (online store).
+    Ecomdc,
+    /// PluggTo (marketplace hub).
+    Pluggto,
+    /// AppClubMais (loyalty club).
+    Appclubmais,
+    /// ConnectPlug v3 (ERP/POS).
+    Connectplug,
+}
+
+impl Provider {
+    /// The provider's name as it writes it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Provider::Ecomdc => "ecomDC",
+            Provider::Pluggto => "PluggTo",
+            Provider::Appclubmais => "AppClubMais",
+            Provider::Connectplug => "ConnectPlug",
+        }
+    }
+    /// The lowercase id used for cargo features, spec files and tracing fields.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Provider::Ecomdc => "ecomdc",
+            Provider::Pluggto => "pluggto",
+            Provider::Appclubmais => "appclubmais",
+            Provider::Connectplug => "connectplug",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed call. See [`ErrorKind`] for what went wrong.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    provider: Provider,
+    operation: Cow<'static, str>,
+    kind: ErrorKind,
+    attempts: u32,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request could not be sent or the answer could not be read (connection refused or
+    /// reset, DNS, TLS, body cut short).
+    Transport {
+        /// True when the request may have reached the provider and was not repeated because
+        /// it is not safe to repeat (a POST without an idempotency key): check before retrying.
+        may_have_been_applied: bool,
+    },
+    /// No answer in time.
+    Timeout {
+        /// As for [`ErrorKind::Transport`].
+        may_have_been_applied: bool,
+    },
+    /// Credentials were refused or could not be obtained.
+    Auth {
+        /// HTTP status, when the provider answered.
+        status: Option<u16>,
+        /// What the provider (or the token exchange) said.
+        message: String,
+    },
+    /// The provider's rate limit was hit and retrying did not get through.
+    RateLimited {
+        /// How long the provider asked to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// The provider answered with an error.
+    Provider(ProviderError),
+    /// The provider's answer did not have the documented shape.
+    Decode {
+        /// JSON path of the value that failed (e.g. `produtos[3].preco`).
+        path: String,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// The caller's input was refused before anything was sent.
+    InvalidInput {
+        /// The offending field (or argument).
+        field: String,
+        /// Why it was refused.
+        message: String,
+    },
+    /// The client is not configured correctly (e.g. a plain-HTTP base URL for a remote host).
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// An error answer from a provider.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct ProviderError {
+    /// HTTP status.
+    pub status: u16,
+    /// The provider's error code or type, when it sends one (e.g. PluggTo `not_updated`).
+    pub code: Option<String>,
+    /// The provider's message.
+    pub message: String,
+    /// Field validation errors, when the provider lists them.
+    pub fields: Vec<FieldError>,
+    /// The response body, shortened to a few kilobytes.
+    pub body: Option<String>,
+}
+
+impl ProviderError {
+    /// An error answer with a status and a message.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Validation messages for one input field, as a person can read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field the provider named.
+    pub field: String,
+    /// Its messages.
+    pub messages: Vec<String>,
+}
+
+impl Error {
+    /// A new error of `kind` for `operation` of `provider`.
+    pub fn new(
+        provider: Provider,
+        operation: impl Into<Cow<'static, str>>,
+        kind: ErrorKind,
+    ) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                provider,
+                operation: operation.into(),
+                kind,
+                attempts: 1,
+                source: None,
+            }),
+        }
+    }
+
+    /// Input refused before sending.
+    pub fn invalid_input(
+        provider: Provider,
+        operation: impl Into<Cow<'static, str>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            provider,
+            operation,
+            ErrorKind::InvalidInput {
+                field: field.into(),
+                message: message.into(),
+            },
+        )
+    }
+
+    /// Attaches the underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts.max(1);
+        self
+    }
+
+    pub(crate) fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
+        self.inner.operation = operation.into();
+        self
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+    /// The operation (the spec's `operationId`).
+    pub fn operation(&self) -> &str {
+        &self.inner.operation
+    }
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+    /// How many requests were sent for this call (retries included).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+    /// The HTTP status, when the provider answered.
+    pub fn status(&self) -> Option<u16> {
+        match &self.inner.kind {
+            ErrorKind::Provider(p) => Some(p.status),
+            ErrorKind::Auth { status, .. } => *status,
+            ErrorKind::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+    /// The provider's error answer, if this is one.
+    pub fn provider_error(&self) -> Option<&ProviderError> {
+        match &self.inner.kind {
+            ErrorKind::Provider(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// Field validation errors, when the provider listed them.
+    pub fn field_errors(&self) -> &[FieldError] {
+        self.provider_error()
+            .map(|p| p.fields.as_slice())
+            .unwrap_or(&[])
+    }
+    /// True when a write may have been applied although the call failed.
+    pub fn may_have_been_applied(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::Transport {
+                may_have_been_applied: true
+            } | ErrorKind::Timeout {
+                may_have_been_applied: true
+            }
+        )
+    }
+    /// True for failures that may pass if the same call is made again later.
+    pub fn is_transient(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::Transport { .. }
+            | ErrorKind::Timeout { .. }
+            | ErrorKind::RateLimited { .. } => true,
+            ErrorKind::Provider(p) => matches!(p.status, 408 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        write!(f, "{} {}: ", i.provider, i.operation)?;
+        match &i.kind {
+            ErrorKind::Transport {
+                may_have_been_applied,
+            } => {
+                f.write_str("request failed in transit")?;
+                if let Some(src) = &i.source {
+                    write!(f, " ({src})")?;
+                }
+                if *may_have_been_applied {
+                    f.write_str("; it may have been applied, check before repeating it")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Timeout {
+                may_have_been_applied,
+            } => {
+                f.write_str("no answer in time")?;
+                if *may_have_been_applied {
+                    f.write_str("; it may have been applied, check before repeating it")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Auth { status, message } => {
+                f.write_str("authentication failed")?;
+                if let Some(s) = status {
+                    write!(f, " (status {s})")?;
+                }
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::RateLimited { retry_after } => {
+                f.write_str("rate limited by the provider")?;
+                if let Some(d) = retry_after {
+                    write!(f, " (asked to wait {} s)", d.as_secs_f64())?;
+                }
+                Ok(())
+            }
+            ErrorKind::Provider(p) => {
+                write!(f, "provider answered {}", p.status)?;
+                if let Some(code) = &p.code {
+                    write!(f, " [{code}]")?;
+                }
+                if !p.message.is_empty() {
+                    write!(f, ": {}", p.message)?;
+                }
+                for field in &p.fields {
+                    write!(f, "; {}: {}", field.field, field.messages.join(", "))?;
+                }
+                Ok(())
+            }
+            ErrorKind::Decode { path, message } => {
+                write!(f, "unexpected answer at `{path}`: {message}")
+            }
+            ErrorKind::InvalidInput { field, message } => {
+                write!(f, "invalid `{field}`: {message}")
+            }
+            ErrorKind::Config { message } => write!(f, "configuration: {message}"),
+        }?;
+        if i.attempts > 1 {
+            write!(f, " (after {} attempts)", i.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Error")
+            .field("provider", &i.provider)
+            .field("operation", &i.operation)
+            .field("kind", &i.kind)
+            .field("attempts", &i.attempts)
+            .field("source", &i.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Shortens a response body for keeping in an error.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 2048;
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= MAX {
+        return text.into_owned();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], body.len())
+}
+
+/// Result type of the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_send_sync_and_small() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn display_names_provider_operation_and_field() {
+        let e = Error::invalid_input(
+            Provider::Ecomdc,
+            "update_stock",
+            "estoque",
+            "must not be negative",
+        );
+        assert_eq!(
+            e.to_string(),
+            "ecomDC update_stock: invalid `estoque`: must not be negative"
+        );
+    }
+}

@@ -1,0 +1,914 @@
+//! Lenient wire types for provider payloads.
+//!
+//! Brazilian commerce APIs send numbers as strings (`"720.00"`, `"2,00"`), `""` or `null` for
+//! "no value", `0000-00-00 00:00:00` for a date that did not happen, ids that are numbers in one
+//! place and strings in another, and dates in several formats. The specs declare small documented
+//! components for these (`LooseDecimal`, `LooseInt`, ...) and `build.rs` replaces them with the
+//! types of this module, so generated models decode real payloads without `serde_json::Value`.
+//!
+//! The `Loose*` types are option-like: they hold `Option<T>`, decode a blank, `null` or missing
+//! key to `None`, and dereference to `Option<T>`. Input that is present but not understood is a
+//! decode error naming what was expected, never a silent `None`.
+
+use std::fmt;
+use std::ops::Deref;
+use std::str::FromStr;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A value that may be blank on the wire; see the module docs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Loose<T>(Option<T>);
+
+impl<T> Loose<T> {
+    /// A present value.
+    pub const fn new(value: T) -> Self {
+        Self(Some(value))
+    }
+    /// No value (blank on the wire).
+    pub const fn none() -> Self {
+        Self(None)
+    }
+    /// The value, if one was sent.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+    /// Consumes the wrapper.
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: Copy> Loose<T> {
+    /// The value, if one was sent (for `Copy` values).
+    pub fn value(&self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> Deref for Loose<T> {
+    type Target = Option<T>;
+    fn deref(&self) -> &Option<T> {
+        &self.0
+    }
+}
+
+impl<T> From<T> for Loose<T> {
+    fn from(value: T) -> Self {
+        Self(Some(value))
+    }
+}
+
+impl<T> From<Option<T>> for Loose<T> {
+    fn from(value: Option<T>) -> Self {
+        Self(value)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Loose<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// Displays the canonical text of the value, or nothing when blank.
+impl<T: LooseValue> fmt::Display for Loose<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt_text(f),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T: LooseValue> FromStr for Loose<T> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_text::<T>(s).map(Self)
+    }
+}
+
+fn parse_text<T: LooseValue>(s: &str) -> Result<Option<T>, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    T::from_text(t).map_err(|why| format!("expected {}, found {s:?}{why}", T::EXPECTING))
+}
+
+/// How one kind of lenient value is read from the forms providers send.
+pub trait LooseValue: Sized {
+    /// What the value should look like, for error messages.
+    const EXPECTING: &'static str;
+    /// Parses trimmed, non-empty text. `Ok(None)` means a sentinel for "no value" (such as a zero
+    /// date); an `Err` carries an optional detail that is appended to the message.
+    fn from_text(s: &str) -> Result<Option<Self>, String>;
+    /// Reads a JSON integer.
+    fn from_i128(v: i128) -> Result<Self, String> {
+        Self::from_text(&v.to_string())?.ok_or_default()
+    }
+    /// Reads a JSON floating-point number.
+    fn from_f64(v: f64) -> Result<Self, String> {
+        let _ = v;
+        Err(String::new())
+    }
+    /// Reads a JSON boolean.
+    fn from_bool(v: bool) -> Result<Self, String> {
+        let _ = v;
+        Err(String::new())
+    }
+    /// Reads a PHP `DateTime` object (`{date, timezone_type, timezone}`).
+    fn from_php_date(v: PhpDate) -> Result<Option<Self>, String> {
+        let _ = v;
+        Err(String::new())
+    }
+    /// Writes the canonical text form.
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// Serializes the canonical wire form; text unless overridden.
+    fn serialize_value<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&TextOf(self))
+    }
+}
+
+trait OkOrDefault<T> {
+    fn ok_or_default(self) -> Result<T, String>;
+}
+impl<T> OkOrDefault<T> for Option<T> {
+    fn ok_or_default(self) -> Result<T, String> {
+        self.ok_or_else(String::new)
+    }
+}
+
+struct TextOf<'a, T>(&'a T);
+impl<T: LooseValue> fmt::Display for TextOf<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt_text(f)
+    }
+}
+
+impl<T: LooseValue> Serialize for Loose<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(v) => v.serialize_value(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T: LooseValue> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // `deserialize_option` also makes a missing key decode to `None` (serde asks missing
+        // fields for an option), so read models tolerate absent keys.
+        d.deserialize_option(LooseVisitor::<T>(std::marker::PhantomData))
+    }
+}
+
+struct LooseVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T> LooseVisitor<T> {
+    fn fail<E: de::Error>(found: fmt::Arguments<'_>, why: String) -> E
+    where
+        T: LooseValue,
+    {
+        E::custom(format_args!(
+            "expected {}, found {found}{why}",
+            T::EXPECTING
+        ))
+    }
+}
+
+impl<'de, T: LooseValue> Visitor<'de> for LooseVisitor<T> {
+    type Value = Loose<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(Loose(None));
+        }
+        T::from_text(t)
+            .map(Loose)
+            .map_err(|why| Self::fail(format_args!("{v:?}"), why))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        T::from_i128(v.into())
+            .map(Loose::new)
+            .map_err(|why| Self::fail(format_args!("{v}"), why))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        T::from_i128(v.into())
+            .map(Loose::new)
+            .map_err(|why| Self::fail(format_args!("{v}"), why))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        T::from_f64(v)
+            .map(Loose::new)
+            .map_err(|why| Self::fail(format_args!("{v}"), why))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        T::from_bool(v)
+            .map(Loose::new)
+            .map_err(|why| Self::fail(format_args!("{v}"), why))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let php = PhpDate::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map_err(|_| Self::fail(format_args!("an object"), String::new()))?;
+        let shown = format!("{php:?}");
+        T::from_php_date(php)
+            .map(Loose)
+            .map_err(|why| Self::fail(format_args!("{shown}"), why))
+    }
+}
+
+/// PHP's JSON form of a `DateTime` (`{"date": "2020-04-01 22:49:40.770027", "timezone_type": 3,
+/// "timezone": "America/Sao_Paulo"}`), as sent by Laravel APIs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PhpDate {
+    /// Local date and time, `YYYY-MM-DD HH:MM:SS.ffffff`.
+    pub date: String,
+    /// 1 = UTC offset, 2 = abbreviation, 3 = zone identifier.
+    pub timezone_type: u8,
+    /// The zone in the form `timezone_type` says.
+    pub timezone: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decimals
+
+/// A decimal that may arrive as a JSON number or a numeric string, or be blank.
+pub type LooseDecimal = Loose<Decimal>;
+
+impl LooseValue for Decimal {
+    const EXPECTING: &'static str = "a decimal number (as a number or a numeric string)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        parse_decimal(s).map(Some)
+    }
+    fn from_i128(v: i128) -> Result<Self, String> {
+        Decimal::try_from_i128_with_scale(v, 0).map_err(|_| String::from(" (out of range)"))
+    }
+    fn from_f64(v: f64) -> Result<Self, String> {
+        decimal_from_f64(v)
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Parses the decimal forms providers send: `720.00`, `-3`, `2,00`, `1.234,56`, `1,234.56`,
+/// optionally prefixed by `R$`.
+pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let t = t.strip_prefix("R$").map(str::trim_start).unwrap_or(t);
+    let last_dot = t.rfind('.');
+    let last_comma = t.rfind(',');
+    let normalized: std::borrow::Cow<'_, str> = match (last_dot, last_comma) {
+        (None, None) => t.into(),
+        // Only dots: one dot is the decimal point; several are thousands separators.
+        (Some(_), None) if t.matches('.').count() == 1 => t.into(),
+        (Some(_), None) => t.replace('.', "").into(),
+        // Only commas: one comma is the decimal separator (Brazilian style).
+        (None, Some(_)) if t.matches(',').count() == 1 => t.replace(',', ".").into(),
+        (None, Some(_)) => return Err(" (ambiguous separators)".into()),
+        // Both: the last one is the decimal separator.
+        (Some(d), Some(c)) if c > d => t.replace('.', "").replace(',', ".").into(),
+        (Some(_), Some(_)) => t.replace(',', "").into(),
+    };
+    let n = normalized.as_ref();
+    let valid = !n.is_empty()
+        && n.strip_prefix('-')
+            .unwrap_or(n)
+            .bytes()
+            .any(|b| b.is_ascii_digit())
+        && n.strip_prefix('-')
+            .unwrap_or(n)
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.');
+    if !valid {
+        return Err(String::new());
+    }
+    Decimal::from_str_exact(n).map_err(|e| format!(" ({e})"))
+}
+
+/// Converts a JSON float to the decimal it was written as (shortest round-trip digits), so
+/// `720.2` becomes `720.2` and not `720.2000000000000454…`.
+fn decimal_from_f64(v: f64) -> Result<Decimal, String> {
+    if !v.is_finite() {
+        return Err(String::new());
+    }
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(v);
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).map_err(|e| format!(" ({e})"))
+    } else {
+        Decimal::from_str_exact(text).map_err(|e| format!(" ({e})"))
+    }
+}
+
+/// Serializes a decimal as a JSON number without silently losing digits: integers go out
+/// exactly; fractions must fit the 15 significant digits a JSON number keeps.
+fn serialize_decimal_number<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    use rust_decimal::prelude::ToPrimitive;
+    let normalized = d.normalize();
+    if normalized.scale() == 0 {
+        if let Some(i) = normalized.to_i64() {
+            return s.serialize_i64(i);
+        }
+    }
+    let digits = normalized.mantissa().unsigned_abs().to_string().len();
+    match normalized.to_f64() {
+        Some(f) if digits <= 15 => s.serialize_f64(f),
+        _ => Err(serde::ser::Error::custom(format_args!(
+            "decimal {d} has more digits than a JSON number keeps"
+        ))),
+    }
+}
+
+/// A decimal sent as a JSON number (write models), read leniently from a number or a numeric
+/// string. Never blank.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct DecimalNumber(pub Decimal);
+
+impl DecimalNumber {
+    /// The decimal value.
+    pub const fn get(self) -> Decimal {
+        self.0
+    }
+}
+
+impl Deref for DecimalNumber {
+    type Target = Decimal;
+    fn deref(&self) -> &Decimal {
+        &self.0
+    }
+}
+
+impl From<Decimal> for DecimalNumber {
+    fn from(d: Decimal) -> Self {
+        Self(d)
+    }
+}
+
+impl From<i64> for DecimalNumber {
+    fn from(v: i64) -> Self {
+        Self(Decimal::from(v))
+    }
+}
+
+impl From<DecimalNumber> for Decimal {
+    fn from(d: DecimalNumber) -> Self {
+        d.0
+    }
+}
+
+impl fmt::Debug for DecimalNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for DecimalNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl FromStr for DecimalNumber {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_decimal(s)
+            .map(Self)
+            .map_err(|why| format!("expected a decimal number, found {s:?}{why}"))
+    }
+}
+
+impl Serialize for DecimalNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_decimal_number(&self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DecimalNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Loose::<Decimal>::deserialize(d)?.into_inner() {
+            Some(v) => Ok(Self(v)),
+            None => Err(de::Error::custom(
+                "expected a decimal number, found a blank value",
+            )),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers, text, booleans, ids
+
+/// An integer that may arrive as a JSON number or a string, or be blank.
+pub type LooseInt = Loose<i64>;
+
+impl LooseValue for i64 {
+    const EXPECTING: &'static str = "an integer (as a number or a numeric string)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        if let Ok(v) = s.parse::<i64>() {
+            return Ok(Some(v));
+        }
+        // "3.00" is an integer written as a decimal; "1.5" is not an integer.
+        let d = parse_decimal(s)?;
+        integral(d).map(Some)
+    }
+    fn from_i128(v: i128) -> Result<Self, String> {
+        i64::try_from(v).map_err(|_| " (out of range)".into())
+    }
+    fn from_f64(v: f64) -> Result<Self, String> {
+        integral(decimal_from_f64(v)?)
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+    fn serialize_value<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*self)
+    }
+}
+
+fn integral(d: Decimal) -> Result<i64, String> {
+    use rust_decimal::prelude::ToPrimitive;
+    if d.fract().is_zero() {
+        d.to_i64().ok_or_else(|| " (out of range)".into())
+    } else {
+        Err(" (has a fractional part)".into())
+    }
+}
+
+/// Text that may arrive as a string or a JSON number (CEP, house number, phone), or be blank.
+pub type LooseText = Loose<String>;
+
+impl LooseValue for String {
+    const EXPECTING: &'static str = "text";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        Ok(Some(s.to_owned()))
+    }
+    fn from_i128(v: i128) -> Result<Self, String> {
+        Ok(v.to_string())
+    }
+    fn from_f64(v: f64) -> Result<Self, String> {
+        Ok(ryu::Buffer::new()
+            .format(v)
+            .trim_end_matches(".0")
+            .to_owned())
+    }
+    fn from_bool(v: bool) -> Result<Self, String> {
+        Ok(v.to_string())
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+    fn serialize_value<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+/// A boolean sent as `true`/`false`, `1`/`0`, `"1"`/`"0"`, `"S"`/`"N"`, or blank.
+pub type LooseBool = Loose<bool>;
+
+impl LooseValue for bool {
+    const EXPECTING: &'static str = "a boolean (true/false, 1/0)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "t" | "s" | "sim" | "y" | "yes" => Ok(Some(true)),
+            "0" | "false" | "f" | "n" | "nao" | "não" | "no" => Ok(Some(false)),
+            _ => Err(String::new()),
+        }
+    }
+    fn from_i128(v: i128) -> Result<Self, String> {
+        match v {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(String::new()),
+        }
+    }
+    fn from_bool(v: bool) -> Result<Self, String> {
+        Ok(v)
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+    fn serialize_value<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*self)
+    }
+}
+
+/// An identifier that is a JSON number in some payloads and a string in others. Kept as text;
+/// never blank.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct LooseId(pub String);
+
+impl LooseId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for LooseId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LooseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for LooseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for LooseId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            Err("expected an id, found a blank value".into())
+        } else {
+            Ok(Self(t.to_owned()))
+        }
+    }
+}
+
+impl<T: Into<String>> From<T> for LooseId {
+    fn from(s: T) -> Self {
+        Self(s.into())
+    }
+}
+
+impl Serialize for LooseId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for LooseId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LooseId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string or an integer)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LooseId, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LooseId, E> {
+                Ok(LooseId(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LooseId, E> {
+                Ok(LooseId(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A 7-digit IBGE city code; `"N/I"` (not identified) and blanks are `None`.
+pub type IbgeCode = Loose<Ibge>;
+
+/// A 7-digit IBGE city code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ibge(String);
+
+impl Ibge {
+    /// The code's digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl LooseValue for Ibge {
+    const EXPECTING: &'static str = "a 7-digit IBGE code or \"N/I\"";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        if s.eq_ignore_ascii_case("N/I") {
+            Ok(None)
+        } else if s.len() == 7 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Some(Self(s.to_owned())))
+        } else {
+            Err(String::new())
+        }
+    }
+    fn from_i128(v: i128) -> Result<Self, String> {
+        Self::from_text(&v.to_string())?.ok_or_default()
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NF-e key
+
+/// An NF-e access key (44 digits) or blank. Some payloads send it as a bare 44-digit JSON number,
+/// which would lose digits as a float; this type reads the number's exact text instead.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct NfKey(Option<String>);
+
+impl NfKey {
+    /// The key's digits, if present.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl Deref for NfKey {
+    type Target = Option<String>;
+    fn deref(&self) -> &Option<String> {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NfKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for NfKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or(""))
+    }
+}
+
+impl FromStr for NfKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            Ok(Self(None))
+        } else if t.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(Some(t.to_owned())))
+        } else {
+            Err(format!("expected an NF-e key (digits), found {s:?}"))
+        }
+    }
+}
+
+impl Serialize for NfKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_deref().unwrap_or(""))
+    }
+}
+
+impl<'de> Deserialize<'de> for NfKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Capture the raw JSON so a 44-digit number keeps all its digits.
+        let raw = Option::<Box<serde_json::value::RawValue>>::deserialize(d)?;
+        let Some(raw) = raw else {
+            return Ok(Self(None));
+        };
+        let text = raw.get().trim();
+        if let Some(quoted) = text.strip_prefix('"') {
+            let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
+            let _ = quoted;
+            return s.parse().map_err(de::Error::custom);
+        }
+        if text == "null" {
+            return Ok(Self(None));
+        }
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+/// A calendar date in `YYYY-MM-DD` or `DD/MM/YYYY`; `0000-00-00` and blanks are `None`.
+pub type LooseDate = Loose<NaiveDate>;
+
+impl LooseValue for NaiveDate {
+    const EXPECTING: &'static str = "a date (YYYY-MM-DD or DD/MM/YYYY)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        if is_zero_date(s) {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+            .map(Some)
+            .map_err(|_| String::new())
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.format("%Y-%m-%d"))
+    }
+}
+
+fn is_zero_date(s: &str) -> bool {
+    s.starts_with("0000-00-00") || s.starts_with("00/00/0000")
+}
+
+/// A point in time as providers send it: local wall-clock time, with the UTC offset or zone name
+/// when the payload carried one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    /// Date and time as written in the payload.
+    pub local: NaiveDateTime,
+    /// Offset from UTC, when the payload carried one (`Z`, `-03:00`).
+    pub offset: Option<FixedOffset>,
+    /// Zone name (e.g. `America/Sao_Paulo`), when the payload was a PHP date object with one.
+    pub zone: Option<String>,
+}
+
+impl Timestamp {
+    /// A wall-clock time without zone information.
+    pub fn naive(local: NaiveDateTime) -> Self {
+        Self {
+            local,
+            offset: None,
+            zone: None,
+        }
+    }
+    /// The instant, when the payload said its offset.
+    pub fn with_offset(&self) -> Option<DateTime<FixedOffset>> {
+        self.offset
+            .and_then(|o| self.local.and_local_timezone(o).single())
+    }
+}
+
+/// A date and time in any of the forms the providers send: `YYYY-MM-DD HH:MM:SS[.ffffff]`,
+/// RFC 3339 (`2021-02-02T17:47:20.000000Z`), `DD/MM/YYYY[ HH:MM[:SS]]`, a bare date (midnight),
+/// or a PHP date object. `0000-00-00 00:00:00` and blanks are `None`.
+pub type LooseDateTime = Loose<Timestamp>;
+
+impl LooseValue for Timestamp {
+    const EXPECTING: &'static str =
+        "a date and time (YYYY-MM-DD HH:MM:SS, RFC 3339, DD/MM/YYYY or a PHP date object)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        if is_zero_date(s) {
+            return Ok(None);
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+            return Ok(Some(Self {
+                local: dt.naive_local(),
+                offset: Some(*dt.offset()),
+                zone: None,
+            }));
+        }
+        const FORMATS: [&str; 6] = [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%d/%m/%Y %H:%M:%S",
+            "%d/%m/%Y %H:%M",
+            "%d/%m/%Y %H:%M:%S%.f",
+        ];
+        for format in FORMATS {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
+                return Ok(Some(Self::naive(dt)));
+            }
+        }
+        match NaiveDate::from_text(s) {
+            Ok(Some(date)) => Ok(Some(Self::naive(date.and_time(NaiveTime::MIN)))),
+            _ => Err(String::new()),
+        }
+    }
+    fn from_php_date(v: PhpDate) -> Result<Option<Self>, String> {
+        let Some(mut ts) = Self::from_text(v.date.trim())? else {
+            return Ok(None);
+        };
+        let zone = v.timezone.trim();
+        ts.offset = match zone {
+            "UTC" | "Z" | "GMT" => Some(FixedOffset::east_opt(0).ok_or_default()?),
+            _ => parse_offset(zone),
+        };
+        ts.zone = Some(zone.to_owned());
+        Ok(Some(ts))
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fraction = if self.local.and_utc().timestamp_subsec_nanos() == 0 {
+            ""
+        } else {
+            "%.6f"
+        };
+        match (self.offset, &self.zone) {
+            (Some(offset), None) => {
+                let dt = self
+                    .local
+                    .and_local_timezone(offset)
+                    .single()
+                    .ok_or(fmt::Error)?;
+                write!(
+                    f,
+                    "{}",
+                    dt.format(&format!("%Y-%m-%dT%H:%M:%S{fraction}%:z"))
+                )
+            }
+            _ => write!(
+                f,
+                "{}",
+                self.local.format(&format!("%Y-%m-%d %H:%M:%S{fraction}"))
+            ),
+        }
+    }
+    fn serialize_value<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.zone {
+            // Round-trip PHP date objects in their own shape.
+            Some(zone) => PhpDate {
+                date: self.local.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                timezone_type: if parse_offset(zone).is_some() { 1 } else { 3 },
+                timezone: zone.clone(),
+            }
+            .serialize(s),
+            None => s.collect_str(&TextOf(self)),
+        }
+    }
+}
+
+fn parse_offset(zone: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest
+        .split_once(':')
+        .unwrap_or((rest.get(..2)?, rest.get(2..)?));
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[derive(Deserialize, Serialize, Debug)]
+    struct Row {
+        #[serde(default)]
+        d: LooseDecimal,
+        #[serde(default)]
+        i: LooseInt,
+    }
+
+    #[test]
+    fn decimals_in_every_form() {
+        for (input, want) in [
+            ("\"720.00\"", Some(dec!(720.00))),
+            ("720.00", Some(dec!(720))),
+            ("\"2,00\"", Some(dec!(2.00))),
+            ("\"1.234,56\"", Some(dec!(1234.56))),
+            ("\"1,234.56\"", Some(dec!(1234.56))),
+            ("\"R$ 1,50\"", Some(dec!(1.50))),
+            ("\"\"", None),
+            ("null", None),
+            ("0.29", Some(dec!(0.29))),
+        ] {
+            let v: LooseDecimal = serde_json::from_str(input).unwrap();
+            assert_eq!(v.value(), want, "input {input}");
+        }
+        assert!(serde_json::from_str::<LooseDecimal>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<LooseDecimal>("\"1,2,3\"").is_err());
+    }
+
+    #[test]
+    fn missing_key_is_none_and_wrong_value_names_expectation() {
+        let row: Row = serde_json::from_str("{}").unwrap();
+        assert_eq!(row.d.value(), None);
+        let err = serde_json::from_str::<Row>(r#"{"i": "1.5"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected an integer"), "{err}");
+    }
+
+    #[test]
+    fn big_nf_key_keeps_every_digit() {
+        let key = "44444444444444444444444444444444444444444444";
+        let v: NfKey = serde_json::from_str(key).unwrap();
+        assert_eq!(v.get(), Some(key));
+        let v: NfKey = serde_json::from_str("\"\"").unwrap();
+        assert_eq!(v.get(), None);
+    }
+
+    #[test]
+    fn decimal_number_refuses_to_lose_digits() {
+        let ok = serde_json::to_string(&DecimalNumber(dec!(720.20))).unwrap();
+        assert_eq!(ok, "720.2");
+        let big = DecimalNumber(dec!(1234567890.1234567));
+        assert!(serde_json::to_string(&big).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! What all providers share: errors, lenient wire types, retries, pacing, credentials and the
+//! runtime that every generated client runs through. Provider modules configure these; they do
+//! not copy them.
+
+pub mod call;
+pub mod config;
+pub mod error;
+pub mod lenient;
+pub mod money;
+pub mod ratelimit;
+pub mod retry;
+pub mod runtime;
+pub mod secret;
