@@ -27,13 +27,6 @@ impl ErrorBody for () {
     }
 }
 
-/// The outcome of a successful call and what it took.
-#[derive(Debug)]
-pub(crate) struct Called<T> {
-    pub value: ResponseValue<T>,
-    pub attempts: u32,
-}
-
 /// Runs a generated call under `options` and maps its error.
 pub(crate) async fn run<T, E, F>(
     rt: &Runtime,
@@ -46,31 +39,11 @@ where
     E: ErrorBody,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
 {
-    run_full(rt, operation, options, call)
-        .await
-        .map(|c| c.value.into_inner())
-}
-
-/// As [`run`], keeping the response status, headers and attempt count.
-pub(crate) async fn run_full<T, E, F>(
-    rt: &Runtime,
-    operation: &'static str,
-    options: CallOptions,
-    call: F,
-) -> Result<Called<T>, Error>
-where
-    T: DeserializeOwned,
-    E: ErrorBody,
-    F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
-{
     let scope = CallScope::new(options);
     let result = scope.clone().run(call).await;
     let report = scope.take_report();
     match result {
-        Ok(value) => Ok(Called {
-            value,
-            attempts: report.attempts,
-        }),
+        Ok(value) => Ok(value.into_inner()),
         Err(e) => {
             let attempts = report.attempts;
             Err(map_error::<T, E>(rt, operation, e, report)
@@ -243,8 +216,15 @@ pub(crate) fn decode_path<T: DeserializeOwned>(bytes: &[u8]) -> Option<(String, 
     }
 }
 
-/// progenitor's builders report `conversion to `T` for <field> failed: ...`.
-fn builder_field(message: &str) -> Option<&str> {
+/// The field a generated builder complained about. Builders say `conversion to `T` for <param>
+/// failed: ...`, and typify's struct builders `error converting supplied value for <field>: ...`
+/// or `no value supplied for <field>`.
+pub(crate) fn builder_field(message: &str) -> Option<&str> {
+    for marker in ["supplied value for ", "no value supplied for "] {
+        if let Some((_, rest)) = message.rsplit_once(marker) {
+            return rest.split([':', ' ']).next().filter(|f| !f.is_empty());
+        }
+    }
     let after = message.split_once(" for ")?.1;
     Some(after.split_once(" failed")?.0)
 }
@@ -260,6 +240,13 @@ mod tests {
             Some("codigo")
         );
         assert_eq!(builder_field("something else"), None);
+        assert_eq!(
+            builder_field(
+                "conversion to `ProductCreate` for body failed: error converting supplied value for nome: longer than 100 characters"
+            ),
+            Some("nome")
+        );
+        assert_eq!(builder_field("no value supplied for preco"), Some("preco"));
     }
 
     #[test]

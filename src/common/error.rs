@@ -107,6 +107,11 @@ pub enum ErrorKind {
         /// Why it was refused.
         message: String,
     },
+    /// A lookup found nothing (e.g. no order with this code).
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
     /// The client is not configured correctly (e.g. a plain-HTTP base URL for a remote host).
     Config {
         /// What is wrong.
@@ -324,6 +329,7 @@ impl fmt::Display for Error {
             ErrorKind::InvalidInput { field, message } => {
                 write!(f, "invalid `{field}`: {message}")
             }
+            ErrorKind::NotFound { what } => write!(f, "not found: {what}"),
             ErrorKind::Config { message } => write!(f, "configuration: {message}"),
         }?;
         if i.attempts > 1 {

@@ -321,20 +321,17 @@ fn decimal_from_f64(v: f64) -> Result<Decimal, String> {
     }
 }
 
-/// Serializes a decimal as a JSON number without silently losing digits: integers go out
-/// exactly; fractions must fit the 15 significant digits a JSON number keeps.
+/// Serializes a decimal as a JSON floating-point number (`720.0`, `0.99`): PHP backends check
+/// money fields for floats. A value a JSON number cannot hold exactly (more than ~15 significant
+/// digits) is an error, never a silent rounding.
 fn serialize_decimal_number<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     use rust_decimal::prelude::ToPrimitive;
-    let normalized = d.normalize();
-    if normalized.scale() == 0 {
-        if let Some(i) = normalized.to_i64() {
-            return s.serialize_i64(i);
-        }
-    }
-    let digits = normalized.mantissa().unsigned_abs().to_string().len();
-    match normalized.to_f64() {
-        Some(f) if digits <= 15 => s.serialize_f64(f),
-        _ => Err(serde::ser::Error::custom(format_args!(
+    let exact = d
+        .to_f64()
+        .filter(|f| decimal_from_f64(*f).is_ok_and(|back| back.normalize() == d.normalize()));
+    match exact {
+        Some(f) => s.serialize_f64(f),
+        None => Err(serde::ser::Error::custom(format_args!(
             "decimal {d} has more digits than a JSON number keeps"
         ))),
     }
@@ -908,7 +905,11 @@ mod tests {
     fn decimal_number_refuses_to_lose_digits() {
         let ok = serde_json::to_string(&DecimalNumber(dec!(720.20))).unwrap();
         assert_eq!(ok, "720.2");
-        let big = DecimalNumber(dec!(1234567890.1234567));
+        assert_eq!(
+            serde_json::to_string(&DecimalNumber(dec!(720.00))).unwrap(),
+            "720.0"
+        );
+        let big = DecimalNumber(dec!(0.1234567890123456789));
         assert!(serde_json::to_string(&big).is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod lenient;
 pub mod money;
+pub mod paginate;
 pub mod ratelimit;
 pub mod retry;
 pub mod runtime;

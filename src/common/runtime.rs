@@ -165,10 +165,6 @@ impl Runtime {
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
     }
-    /// Adds or replaces a header sent on every request of this runtime.
-    pub(crate) fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
-        self.headers.insert(name, value);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,772 @@
+//! The ecomDC client: credentials, configuration and one method per operation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use futures::Stream;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::generated;
+use super::orders::PhaseChange;
+use super::types;
+use crate::common::call;
+use crate::common::config::{Builder, ProviderDefaults, config_error};
+use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::lenient::DecimalNumber;
+use crate::common::paginate::{self, PageOf};
+use crate::common::ratelimit::{Rate, RateLimits};
+use crate::common::retry::RetryPolicy;
+use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::secret::sensitive_header;
+
+const P: Provider = Provider::Ecomdc;
+
+/// The integration id and token from the store's control panel.
+#[derive(Clone)]
+pub struct Credentials {
+    id: String,
+    token: SecretString,
+}
+
+impl Credentials {
+    /// Credentials from the store's "API" integration (`x-ID` and `x-Token`).
+    pub fn new(id: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            token: SecretString::from(token.into()),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("id", &self.id)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Production base URL.
+pub const BASE_URL: &str = "https://www.meudatacenter.com/api/v1";
+
+/// The published quotas: GET 60 per minute, POST 30 per minute, PUT 30 per minute.
+pub fn default_rate_limits() -> RateLimits {
+    RateLimits::default()
+        .get(Rate::per_minute(60))
+        .post(Rate::per_minute(30))
+        .put(Rate::per_minute(30))
+}
+
+fn defaults() -> ProviderDefaults {
+    ProviderDefaults {
+        provider: P,
+        base_url: BASE_URL,
+        rate_limits: default_rate_limits(),
+        retry: RetryPolicy::standard(),
+        // 406: token unknown, disabled or changed; 407: the access does not come from the API.
+        auth_statuses: &[401, 406, 407],
+        idempotency_keys: false,
+    }
+}
+
+/// An ecomDC client. Cheap to clone; clones share the connection pool, pacing and counters.
+#[derive(Clone, Debug)]
+pub struct Client {
+    raw: generated::Client,
+    options: CallOptions,
+}
+
+impl Builder<Credentials> {
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// A configuration error when the base URL is not HTTPS (loopback hosts excepted), not a
+    /// URL, or the credentials cannot be sent as headers.
+    pub fn build(self) -> Result<Client> {
+        let Credentials { id, token } = self.credentials;
+        let mut headers = HeaderMap::new();
+        let header = |v: &str| {
+            sensitive_header(v).map_err(|_| {
+                config_error(
+                    P,
+                    "the id or token contains characters not allowed in a header",
+                )
+            })
+        };
+        headers.insert(HeaderName::from_static("x-id"), header(&id)?);
+        headers.insert(
+            HeaderName::from_static("x-token"),
+            header(token.expose_secret())?,
+        );
+        // The manual asks for it on every request, GETs included.
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let parts = self.options.assemble(&defaults(), headers, None)?;
+        Ok(Client {
+            raw: generated::Client::new_with_client(
+                &parts.base_url,
+                parts.http,
+                Arc::new(parts.runtime),
+            ),
+            options: CallOptions::default(),
+        })
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
+        Builder::new(credentials)
+    }
+
+    /// A client with the default settings (production URL, published quotas, standard retries).
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new(credentials: Credentials) -> Result<Self> {
+        Self::builder(credentials).build()
+    }
+
+    /// The generated client, for anything this facade does not wrap. Requests made through it
+    /// still get credentials, pacing, retries and tracing.
+    pub fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    /// A handle whose calls use `options` (timeout, retry policy).
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            raw: self.raw.clone(),
+            options,
+        }
+    }
+
+    /// Requests, retries and throttling seen by this client and its clones.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.runtime().stats()
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.raw.inner
+    }
+
+    async fn call<T, F>(&self, operation: &'static str, fut: F) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        F: std::future::Future<
+                Output = std::result::Result<
+                    progenitor_client::ResponseValue<T>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            >,
+    {
+        call::run(self.runtime(), operation, self.options.clone(), fut).await
+    }
+
+    // ----- products -----
+
+    /// Lists products, 100 per page; see [`ProductsQuery`].
+    pub fn products(&self) -> ProductsQuery<'_> {
+        ProductsQuery {
+            client: self,
+            page: 1,
+            wholesale: false,
+        }
+    }
+
+    /// One product by its code.
+    ///
+    /// # Errors
+    /// A provider error (404 when the code does not exist) or any error of [`ErrorKind`].
+    pub async fn product(&self, codigo: &str) -> Result<types::Product> {
+        self.product_with(codigo, false).await
+    }
+
+    /// One product by its code, with its wholesale campaigns (`precos_atacado`).
+    ///
+    /// # Errors
+    /// As [`Client::product`].
+    pub async fn product_with_wholesale_prices(&self, codigo: &str) -> Result<types::Product> {
+        self.product_with(codigo, true).await
+    }
+
+    async fn product_with(&self, codigo: &str, wholesale: bool) -> Result<types::Product> {
+        let mut req = self.raw.get_product().codigo(codigo);
+        if wholesale {
+            req = req.precos_atacado(true);
+        }
+        Ok(self.call("get_product", req.send()).await?.produto)
+    }
+
+    /// The product that has an option with this reference (SKU).
+    ///
+    /// # Errors
+    /// As [`Client::product`].
+    pub async fn product_by_reference(&self, referencia: &str) -> Result<types::Product> {
+        let req = self.raw.get_product_by_reference().referencia(referencia);
+        Ok(self
+            .call("get_product_by_reference", req.send())
+            .await?
+            .produto)
+    }
+
+    /// Creates a product. Accepts a [`types::ProductCreate`] or its builder; a value breaking
+    /// the documented limits (e.g. `nome` over 100 characters) is refused before sending.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming the field, 409 when the code or a SKU exists, or any
+    /// other [`ErrorKind`].
+    pub async fn create_product<B>(&self, product: B) -> Result<()>
+    where
+        B: TryInto<types::ProductCreate>,
+        B::Error: fmt::Display,
+    {
+        let body = typed::<types::ProductCreate, _>(product, "create_product")?;
+        self.call(
+            "create_product",
+            self.raw.create_product().body(body).send(),
+        )
+        .await
+    }
+
+    /// Updates a product (fields may be sent individually; see the spec for the rules).
+    /// [`types::Product::to_update`] turns a product you read into this form.
+    ///
+    /// # Errors
+    /// As [`Client::create_product`]; 412 when a field has the wrong type.
+    pub async fn update_product<B>(&self, codigo: &str, update: B) -> Result<()>
+    where
+        B: TryInto<types::ProductUpdate>,
+        B::Error: fmt::Display,
+    {
+        let body = typed::<types::ProductUpdate, _>(update, "update_product")?;
+        self.call(
+            "update_product",
+            self.raw.update_product().codigo(codigo).body(body).send(),
+        )
+        .await
+    }
+
+    /// Sends model images; see [`super::images::ImageUpload`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for non-JPEG input, or any other [`ErrorKind`].
+    pub async fn upload_images(&self, upload: super::images::ImageUpload) -> Result<()> {
+        let body = upload.into_body()?;
+        self.call("upload_images", self.raw.upload_images().body(body).send())
+            .await
+    }
+
+    // ----- prices -----
+
+    /// Price and cost of a product.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn price(&self, codigo: &str) -> Result<types::Price> {
+        self.call("get_price", self.raw.get_price().codigo(codigo).send())
+            .await
+    }
+
+    /// Price and cost of the product that has an option with this reference.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn price_by_reference(&self, referencia: &str) -> Result<types::Price> {
+        // The provider's form: the literal `null` as the code, the reference as a query parameter.
+        let req = self.raw.get_price().codigo("null").referencia(referencia);
+        self.call("get_price", req.send()).await
+    }
+
+    /// Sets price (and optionally cost) of a product; returns the stored values.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a negative value, or any other [`ErrorKind`].
+    pub async fn set_price(
+        &self,
+        codigo: &str,
+        preco: Decimal,
+        custo: Option<Decimal>,
+    ) -> Result<types::Price> {
+        let body = price_body("update_price", preco, custo)?;
+        self.call(
+            "update_price",
+            self.raw.update_price().codigo(codigo).body(body).send(),
+        )
+        .await
+    }
+
+    /// Sets price (and optionally cost) of the product that has an option with this reference.
+    ///
+    /// # Errors
+    /// As [`Client::set_price`].
+    pub async fn set_price_by_reference(
+        &self,
+        referencia: &str,
+        preco: Decimal,
+        custo: Option<Decimal>,
+    ) -> Result<types::Price> {
+        let body = price_body("update_price", preco, custo)?;
+        let req = self
+            .raw
+            .update_price()
+            .codigo("null")
+            .referencia(referencia)
+            .body(body);
+        self.call("update_price", req.send()).await
+    }
+
+    /// The "extra values" price of one option.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn extra_price(&self, referencia: &str) -> Result<types::ExtraPrice> {
+        self.call(
+            "get_extra_price",
+            self.raw.get_extra_price().referencia(referencia).send(),
+        )
+        .await
+    }
+
+    /// Sets the final price of one option with "extra values" (not the increment).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a negative price, or any other [`ErrorKind`].
+    pub async fn set_extra_price(
+        &self,
+        referencia: &str,
+        preco: Decimal,
+    ) -> Result<types::ExtraPrice> {
+        non_negative("update_extra_price", "preco", preco)?;
+        let body = types::ExtraPriceUpdate {
+            preco: DecimalNumber(preco),
+        };
+        let req = self
+            .raw
+            .update_extra_price()
+            .referencia(referencia)
+            .body(body);
+        self.call("update_extra_price", req.send()).await
+    }
+
+    // ----- stock -----
+
+    /// Stock of one option.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Decode`] when the provider sends no value, or any other [`ErrorKind`].
+    pub async fn stock(&self, referencia: &str) -> Result<i64> {
+        let stock = self
+            .call(
+                "get_stock",
+                self.raw.get_stock().referencia(referencia).send(),
+            )
+            .await?;
+        stock.estoque.value().ok_or_else(|| {
+            let message = "the provider sent no stock value".to_owned();
+            Error::new(
+                P,
+                "get_stock",
+                ErrorKind::Decode {
+                    path: "estoque".into(),
+                    message,
+                },
+            )
+        })
+    }
+
+    /// Sets the stock of one option.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a negative quantity, or any other [`ErrorKind`].
+    pub async fn set_stock(&self, referencia: &str, quantity: i64) -> Result<()> {
+        if quantity < 0 {
+            return Err(Error::invalid_input(
+                P,
+                "update_stock",
+                "estoque",
+                format!("{quantity} is negative"),
+            ));
+        }
+        let req = self
+            .raw
+            .update_stock()
+            .referencia(referencia)
+            .body(types::StockUpdate { estoque: quantity });
+        self.call("update_stock", req.send()).await
+    }
+
+    // ----- orders -----
+
+    /// Lists orders, newest first; see [`OrdersQuery`].
+    pub fn orders(&self) -> OrdersQuery<'_> {
+        OrdersQuery {
+            client: self,
+            filter: OrderFilter::default(),
+        }
+    }
+
+    /// One order by its internal id.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn order(&self, id: &str) -> Result<types::Order> {
+        Ok(self
+            .call("get_order", self.raw.get_order().id(id).send())
+            .await?
+            .pedido)
+    }
+
+    /// One order by the code the customer sees (e.g. `UM878212`) or its control number.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when no order has that code, or any other [`ErrorKind`].
+    pub async fn order_by_code(&self, code: &str) -> Result<types::Order> {
+        let list = self.orders().code(code).send().await?;
+        list.pedidos
+            .into_iter()
+            .find(|o| o.codigo == code || o.numero_controle.get().is_some_and(|n| n == code))
+            .ok_or_else(|| {
+                Error::new(
+                    P,
+                    "list_orders",
+                    ErrorKind::NotFound {
+                        what: format!("order with code {code:?}"),
+                    },
+                )
+            })
+    }
+
+    /// Moves `order` to the next phase. The change is checked against the order's current phase
+    /// (novo → pago → separacao → entrega → concluido, cancelado from any phase) before anything
+    /// is sent.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a transition the workflow does not allow, or any other
+    /// [`ErrorKind`].
+    pub async fn advance_order(&self, order: &types::Order, change: PhaseChange) -> Result<()> {
+        change.check_from(&order.fase_atual)?;
+        self.force_order_phase(order.id.as_str(), change).await
+    }
+
+    /// Reads the order's current phase, then moves it as [`Client::advance_order`] does.
+    ///
+    /// # Errors
+    /// As [`Client::advance_order`].
+    pub async fn advance_order_by_id(&self, id: &str, change: PhaseChange) -> Result<()> {
+        let order = self.order(id).await?;
+        self.advance_order(&order, change).await
+    }
+
+    /// Sends a phase change without checking the workflow (for users who know better).
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`]; the provider refuses changes its workflow does not allow.
+    pub async fn force_order_phase(&self, id: &str, change: PhaseChange) -> Result<()> {
+        let op = change.operation();
+        match change.sanitized() {
+            PhaseChange::Pay(body) => {
+                self.call(op, self.raw.mark_order_paid().id(id).body(body).send())
+                    .await
+            }
+            PhaseChange::Pick(body) => {
+                self.call(op, self.raw.mark_order_picking().id(id).body(body).send())
+                    .await
+            }
+            PhaseChange::Ship(body) => {
+                self.call(op, self.raw.mark_order_shipped().id(id).body(body).send())
+                    .await
+            }
+            PhaseChange::Complete => {
+                let req = self
+                    .raw
+                    .mark_order_completed()
+                    .id(id)
+                    .body(types::CompletedPhase(serde_json::Map::new()));
+                self.call(op, req.send()).await
+            }
+            PhaseChange::Cancel(body) => {
+                self.call(op, self.raw.cancel_order().id(id).body(body).send())
+                    .await
+            }
+        }
+    }
+
+    /// Attaches invoice (NF-e) data to an order in any phase (internal id or control code).
+    /// The XML is cleaned as the manual requires.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn set_order_invoice(
+        &self,
+        id_or_code: &str,
+        invoice: types::InvoiceData,
+    ) -> Result<()> {
+        let body = super::orders::sanitize_invoice(invoice);
+        self.call(
+            "set_order_invoice",
+            self.raw
+                .set_order_invoice()
+                .id(id_or_code)
+                .body(body)
+                .send(),
+        )
+        .await
+    }
+}
+
+fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
+where
+    B: TryInto<T>,
+    B::Error: fmt::Display,
+{
+    value.try_into().map_err(|e| {
+        let message = e.to_string();
+        let field = call::builder_field(&message).unwrap_or("body").to_owned();
+        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
+    })
+}
+
+fn non_negative(operation: &'static str, field: &str, value: Decimal) -> Result<()> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(Error::invalid_input(
+            P,
+            operation,
+            field,
+            format!("{value} is negative"),
+        ));
+    }
+    Ok(())
+}
+
+fn price_body(
+    operation: &'static str,
+    preco: Decimal,
+    custo: Option<Decimal>,
+) -> Result<types::PriceUpdate> {
+    non_negative(operation, "preco", preco)?;
+    if let Some(c) = custo {
+        non_negative(operation, "custo", c)?;
+    }
+    Ok(types::PriceUpdate {
+        preco: DecimalNumber(preco),
+        custo: custo.map(DecimalNumber),
+    })
+}
+
+/// A product list request: `client.products().page(2).send()` or `.stream()`.
+#[derive(Debug, Clone)]
+pub struct ProductsQuery<'a> {
+    client: &'a Client,
+    page: u32,
+    wholesale: bool,
+}
+
+impl ProductsQuery<'_> {
+    /// Page to fetch (from 1; the default).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page.max(1);
+        self
+    }
+    /// Include each product's wholesale campaigns.
+    pub fn wholesale_prices(mut self) -> Self {
+        self.wholesale = true;
+        self
+    }
+
+    /// Fetches one page.
+    ///
+    /// # Errors
+    /// Any [`ErrorKind`].
+    pub async fn send(self) -> Result<types::ProductPage> {
+        fetch_products(self.client, self.page, self.wholesale).await
+    }
+
+    /// Every product from this page on, one page in memory at a time, following `totais`.
+    pub fn stream(self) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+        let client = self.client.clone();
+        let wholesale = self.wholesale;
+        paginate::stream(P, "list_products", self.page, move |page| {
+            let client = client.clone();
+            async move {
+                let p = fetch_products(&client, page, wholesale).await?;
+                let next = next_page(page, Some(&p.totais));
+                Ok(PageOf {
+                    items: p.produtos,
+                    next,
+                })
+            }
+        })
+    }
+}
+
+async fn fetch_products(client: &Client, page: u32, wholesale: bool) -> Result<types::ProductPage> {
+    let mut req = client.raw.list_products().page(nonzero(page));
+    if wholesale {
+        req = req.precos_atacado(true);
+    }
+    client.call("list_products", req.send()).await
+}
+
+/// Pages are numbered from 1.
+fn nonzero(page: u32) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::MIN.saturating_add(u64::from(page.max(1)) - 1)
+}
+
+/// The page after `page` if `totais` says there is one.
+fn next_page(page: u32, totals: Option<&types::Totals>) -> Option<u32> {
+    let last = totals?.total_paginas.value()?;
+    (i64::from(page) < last).then(|| page + 1)
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default)]
+struct OrderFilter {
+    created: Option<(NaiveDate, NaiveDate)>,
+    changed_on: Option<NaiveDate>,
+    status: Option<types::OrderPhase>,
+    carts: Option<types::AbandonedCartFilter>,
+    code: Option<String>,
+    page: Option<u32>,
+}
+
+/// Whether abandoned carts are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbandonedCarts {
+    /// Orders and abandoned carts (`T`).
+    Include,
+    /// Only abandoned carts (`L`).
+    Only,
+}
+
+/// An order list request: `client.orders().created_between(a, b).status(Pago).send()`.
+/// Without a date range the provider returns the 100 most recent orders.
+#[derive(Debug, Clone)]
+pub struct OrdersQuery<'a> {
+    client: &'a Client,
+    filter: OrderFilter,
+}
+
+impl OrdersQuery<'_> {
+    /// Orders placed between `from` and `to` (inclusive).
+    pub fn created_between(mut self, from: NaiveDate, to: NaiveDate) -> Self {
+        self.filter.created = Some((from, to));
+        self
+    }
+    /// Orders whose last change happened on `day`.
+    pub fn changed_on(mut self, day: NaiveDate) -> Self {
+        self.filter.changed_on = Some(day);
+        self
+    }
+    /// Orders in this phase.
+    pub fn status(mut self, phase: types::OrderPhase) -> Self {
+        self.filter.status = Some(phase);
+        self
+    }
+    /// Includes abandoned carts, or lists only them.
+    pub fn abandoned_carts(mut self, carts: AbandonedCarts) -> Self {
+        self.filter.carts = Some(match carts {
+            AbandonedCarts::Include => types::AbandonedCartFilter::T,
+            AbandonedCarts::Only => types::AbandonedCartFilter::L,
+        });
+        self
+    }
+    /// Orders with this external code or control number.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.filter.code = Some(code.into());
+        self
+    }
+    /// Page to fetch (not documented by the provider for orders; see the spec).
+    pub fn page(mut self, page: u32) -> Self {
+        self.filter.page = Some(page.max(1));
+        self
+    }
+
+    /// Fetches the orders (one page).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the date range ends before it starts, or any other
+    /// [`ErrorKind`].
+    pub async fn send(self) -> Result<types::OrderList> {
+        fetch_orders(self.client, &self.filter, self.filter.page).await
+    }
+
+    /// Every matching order, following `totais` when the provider sends it.
+    pub fn stream(self) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+        let client = self.client.clone();
+        let filter = self.filter;
+        let first = filter.page.unwrap_or(1);
+        paginate::stream(P, "list_orders", first, move |page| {
+            let client = client.clone();
+            let filter = filter.clone();
+            async move {
+                let list = fetch_orders(&client, &filter, Some(page)).await?;
+                let next = next_page(page, list.totais.as_ref());
+                Ok(PageOf {
+                    items: list.pedidos,
+                    next,
+                })
+            }
+        })
+    }
+}
+
+async fn fetch_orders(
+    client: &Client,
+    filter: &OrderFilter,
+    page: Option<u32>,
+) -> Result<types::OrderList> {
+    let mut req = client.raw.list_orders();
+    if let Some((from, to)) = filter.created {
+        if to < from {
+            return Err(Error::invalid_input(
+                P,
+                "list_orders",
+                "dataFinal",
+                format!("{to} is before dataInicial {from}"),
+            ));
+        }
+        req = req.data_inicial(from).data_final(to);
+    }
+    if let Some(day) = filter.changed_on {
+        req = req.data_alteracao(day);
+    }
+    if let Some(status) = filter.status {
+        req = req.status(status);
+    }
+    if let Some(carts) = filter.carts {
+        req = req.carrinho_abandonado(carts);
+    }
+    if let Some(code) = &filter.code {
+        req = req.codigo_pedido(code.clone());
+    }
+    if let Some(page) = page {
+        req = req.page(nonzero(page));
+    }
+    client.call("list_orders", req.send()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_show_the_token() {
+        let c = Credentials::new("3566", "3481260001-secret");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("3566"));
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused() {
+        let err = Client::builder(Credentials::new("1", "t"))
+            .base_url("http://www.meudatacenter.com/api/v1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err}");
+    }
+}

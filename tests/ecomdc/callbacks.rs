@@ -1,0 +1,60 @@
+use brcommerce::ErrorKind;
+use brcommerce::ecomdc::callbacks::{Callback, parse};
+use serde_json::json;
+
+use super::common::schema_example;
+
+#[test]
+fn stock_callback_with_every_value_as_a_string() {
+    let body = serde_json::to_vec(&schema_example("ecomdc", "CallbackEstoque")).unwrap();
+    match parse(&body).unwrap() {
+        Callback::Stock(s) => {
+            assert_eq!(s.referencia_sku, "PL_890M");
+            assert_eq!(s.estoque.value(), Some(21));
+            assert_eq!(s.id_acesso, "0000");
+            assert_eq!(
+                s.data.get().unwrap().local.to_string(),
+                "2021-09-14 09:47:43"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn order_callback_carries_the_order() {
+    let body = serde_json::to_vec(&schema_example("ecomdc", "CallbackPedido")).unwrap();
+    match parse(&body).unwrap() {
+        Callback::Order(p) => {
+            assert_eq!(p.pedido.codigo, "IA783614");
+            assert_eq!(p.pedido.fase_atual, "novo");
+            assert_eq!(p.pedido.cliente.codigo_ibge.get(), None, "N/I");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_unknown_event_is_kept_not_rejected() {
+    let body = json!({"evento": "cliente", "ID_ACESSO": "1", "x": 1}).to_string();
+    match parse(body.as_bytes()).unwrap() {
+        Callback::Unknown { evento, payload } => {
+            assert_eq!(evento, "cliente");
+            assert_eq!(payload["x"], json!(1));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_callback_names_the_field() {
+    let mut v = schema_example("ecomdc", "CallbackEstoque");
+    v["estoque"] = json!("vinte");
+    let err = parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "estoque"),
+        "{err}"
+    );
+    assert_eq!(err.operation(), "callback");
+    assert!(parse(b"not json").is_err());
+}

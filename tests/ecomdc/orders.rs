@@ -1,0 +1,447 @@
+use brcommerce::ErrorKind;
+use brcommerce::ecomdc::{AbandonedCarts, PhaseChange, types};
+use chrono::NaiveDate;
+use futures::TryStreamExt;
+use httpmock::Method::{GET, PUT};
+use httpmock::MockServer;
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+use super::common::{Bodies, assert_json_eq, fixture};
+use super::{body_example, client, example};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[tokio::test]
+async fn list_orders_sends_every_filter() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param("dataInicial", "2019-10-01")
+                .query_param("dataFinal", "2019-10-07")
+                .query_param("dataAlteracao", "2020-06-23")
+                .query_param("status", "pago")
+                .query_param("carrinhoAbandonado", "L")
+                .query_param("codigoPedido", "UM878212");
+            then.status(200).json_body(json!({"pedidos": []}));
+        })
+        .await;
+    let list = client(&server)
+        .orders()
+        .created_between(date(2019, 10, 1), date(2019, 10, 7))
+        .changed_on(date(2020, 6, 23))
+        .status(types::OrderPhase::Pago)
+        .abandoned_carts(AbandonedCarts::Only)
+        .code("UM878212")
+        .send()
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert!(list.pedidos.is_empty());
+}
+
+#[tokio::test]
+async fn the_manual_list_payload_decodes_without_losing_data() {
+    // As printed in the manual: numbers as numbers, a bare 44-digit NF key, DD/MM/YYYY dates,
+    // CEP / house number / complement as numbers.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("ecomdc/pedidos_manual.json"));
+        })
+        .await;
+    let list = client(&server).orders().send().await.unwrap();
+    let o = &list.pedidos[0];
+    assert_eq!(o.id.as_str(), "201", "numeric id kept as text");
+    assert_eq!(
+        o.nf.get(),
+        Some("44444444444444444444444444444444444444444444"),
+        "all 44 digits"
+    );
+    assert_eq!(o.nf_emissao.value(), Some(date(2019, 10, 20)));
+    assert_eq!(o.frete_valor.value(), Some(dec!(20)));
+    assert_eq!(o.frete_prazo.value(), Some(6));
+    assert_eq!(o.data_pagamento.get(), None, "zero date is none");
+    assert_eq!(
+        o.data_pedido.get().unwrap().local.to_string(),
+        "2019-10-04 11:15:41"
+    );
+    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015001"));
+    assert_eq!(o.cliente.numero.get().map(String::as_str), Some("22640"));
+    assert_eq!(
+        o.cliente.complemento.get().map(String::as_str),
+        Some("22208")
+    );
+    assert_eq!(o.cliente.data_nascimento.value(), Some(date(1985, 8, 29)));
+    assert_eq!(o.itens[0].valor_final.value(), Some(dec!(120.00)));
+    assert_eq!(o.itens[0].quantidade.value(), Some(1));
+}
+
+#[tokio::test]
+async fn a_single_order_reads_strings_blanks_and_zero_dates() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedido/1");
+            then.status(200).json_body(example("get_order", "200"));
+        })
+        .await;
+    let o = client(&server).order("1").await.unwrap();
+    assert_eq!(o.id.as_str(), "1");
+    assert_eq!(o.valor_total.value(), Some(dec!(771.60)));
+    assert_eq!(o.parcelas_valor.value(), None, "\"\" is no value");
+    assert_eq!(o.nf.get(), None);
+    assert_eq!(o.nf_emissao.value(), None, "0000-00-00 is no date");
+    assert_eq!(
+        o.cliente.codigo_ibge.get().map(|c| c.as_str()),
+        Some("3543402")
+    );
+    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015-001"));
+}
+
+#[tokio::test]
+async fn an_ibge_code_the_provider_could_not_find_is_none() {
+    let server = MockServer::start_async().await;
+    let mut body = example("get_order", "200");
+    body["pedido"]["cliente"]["codigo_ibge"] = json!("N/I");
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedido/1");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let o = client(&server).order("1").await.unwrap();
+    assert_eq!(o.cliente.codigo_ibge.get(), None);
+}
+
+#[tokio::test]
+async fn order_by_code_finds_the_order_or_says_not_found() {
+    let server = MockServer::start_async().await;
+    let list = json!({"pedidos": [example("get_order", "200")["pedido"].clone()]});
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param("codigoPedido", "II115715");
+            then.status(200).json_body(list);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param("codigoPedido", "NOPE");
+            then.status(200).json_body(json!({"pedidos": []}));
+        })
+        .await;
+    let c = client(&server);
+    assert_eq!(
+        c.order_by_code("II115715").await.unwrap().codigo,
+        "II115715"
+    );
+    let err = c.order_by_code("NOPE").await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotFound { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_reversed_date_range_is_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200);
+        })
+        .await;
+    let err = client(&server)
+        .orders()
+        .created_between(date(2020, 1, 2), date(2020, 1, 1))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidInput { field, .. } if field == "dataFinal"),
+        "{err}"
+    );
+    assert_eq!(m.calls_async().await, 0);
+}
+
+fn order_in(phase: &str) -> types::Order {
+    let mut o = example("get_order", "200")["pedido"].clone();
+    o["fase_atual"] = json!(phase);
+    o["id"] = json!("33");
+    serde_json::from_value(o).unwrap()
+}
+
+#[tokio::test]
+async fn paying_a_new_order_sends_cleaned_xml() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let m = server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/pedido/33/pago"));
+            then.status(201);
+        })
+        .await;
+    let pay = types::PaidPhase {
+        conferencia: Some("14577".into()),
+        codigo_pagamento: Some("154377".into()),
+        obs: Some("15777".into()),
+        xml: Some("<nfe versao=\"4.00\">\r\n<url>http:\\/\\/x</url>\n</nfe>".into()),
+    };
+    client(&server)
+        .advance_order(&order_in("novo"), PhaseChange::Pay(pay))
+        .await
+        .unwrap();
+    m.assert_async().await;
+    let sent = bodies.last_json();
+    assert_eq!(
+        sent["xml"],
+        json!("<nfe versao='4.00'><url>http://x</url></nfe>")
+    );
+    let mut expected = body_example("mark_order_paid");
+    expected["xml"] = sent["xml"].clone();
+    assert_json_eq(&sent, &expected);
+}
+
+#[tokio::test]
+async fn each_forward_step_uses_its_endpoint_and_body() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let mut mocks = Vec::new();
+    for step in ["separacao", "entrega", "concluido"] {
+        mocks.push(
+            server
+                .mock_async(|when, then| {
+                    bodies.record(when.method(PUT).path(format!("/pedido/33/{step}")));
+                    then.status(201);
+                })
+                .await,
+        );
+    }
+    let c = client(&server);
+    let invoice: types::InvoiceData =
+        serde_json::from_value(body_example("mark_order_picking")).unwrap();
+    c.advance_order(&order_in("pago"), PhaseChange::Pick(invoice))
+        .await
+        .unwrap();
+    assert_json_eq(&bodies.last_json(), &body_example("mark_order_picking"));
+    c.advance_order(&order_in("separacao"), PhaseChange::ship("OA895469969BR"))
+        .await
+        .unwrap();
+    assert_json_eq(&bodies.last_json(), &body_example("mark_order_shipped"));
+    c.advance_order(&order_in("entrega"), PhaseChange::Complete)
+        .await
+        .unwrap();
+    assert_eq!(bodies.last_json(), json!({}));
+    for m in mocks {
+        m.assert_calls_async(1).await;
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_transition_is_refused_before_any_request() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(201);
+        })
+        .await;
+    let c = client(&server);
+    for (phase, change) in [
+        ("novo", PhaseChange::ship("X")),
+        ("pago", PhaseChange::Complete),
+        ("concluido", PhaseChange::Complete),
+        ("cancelado", PhaseChange::cancel("again")),
+    ] {
+        let err = c.advance_order(&order_in(phase), change).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidInput { field, .. } if field == "fase_atual"),
+            "{err}"
+        );
+    }
+    assert_eq!(m.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn cancelling_is_allowed_from_any_active_phase() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let m = server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/pedido/33/cancelado"));
+            then.status(201);
+        })
+        .await;
+    let c = client(&server);
+    for phase in ["novo", "pago", "separacao", "entrega", "concluido"] {
+        c.advance_order(
+            &order_in(phase),
+            PhaseChange::cancel("Sem estoque disponivel para suprir demanda"),
+        )
+        .await
+        .unwrap();
+    }
+    m.assert_calls_async(5).await;
+    assert_json_eq(&bodies.last_json(), &body_example("cancel_order"));
+}
+
+#[tokio::test]
+async fn advance_by_id_reads_the_phase_first() {
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedido/1");
+            then.status(200).json_body(example("get_order", "200"));
+        })
+        .await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/pedido/1/entrega");
+            then.status(201);
+        })
+        .await;
+    // The example order is "novo": shipping it now is refused after reading it.
+    let err = client(&server)
+        .advance_order_by_id("1", PhaseChange::ship("BR1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::InvalidInput { .. }));
+    get.assert_calls_async(1).await;
+    put.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn the_raw_escape_hatch_sends_without_checking() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/pedido/1/entrega");
+            then.status(201);
+        })
+        .await;
+    client(&server)
+        .force_order_phase("1", PhaseChange::ship("BR1"))
+        .await
+        .unwrap();
+    m.assert_async().await;
+}
+
+#[tokio::test]
+async fn an_unknown_phase_is_refused_with_a_hint() {
+    let err = {
+        let server = MockServer::start_async().await;
+        client(&server)
+            .advance_order(&order_in("em_analise"), PhaseChange::Complete)
+            .await
+            .unwrap_err()
+    };
+    assert!(err.to_string().contains("force_order_phase"), "{err}");
+}
+
+#[tokio::test]
+async fn invoice_data_can_be_attached_in_any_phase() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let m = server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/pedido/34422/nfe"));
+            then.status(201);
+        })
+        .await;
+    let mut invoice: types::InvoiceData =
+        serde_json::from_value(body_example("set_order_invoice")).unwrap();
+    invoice.xml = Some("<a b=\"c\">\n</a>".into());
+    client(&server)
+        .set_order_invoice("34422", invoice)
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert_eq!(bodies.last_json()["xml"], json!("<a b='c'></a>"));
+    assert_eq!(
+        bodies.last_json()["nf_chave"],
+        json!("55555555555555555555555555555555555555555555")
+    );
+}
+
+#[tokio::test]
+async fn an_invoice_key_that_is_not_44_digits_is_refused() {
+    let err = serde_json::from_value::<types::InvoiceData>(
+        json!({"nf_chave": "123", "nf_numero": "1", "nf_emissao": "2020-07-14"}),
+    );
+    assert!(err.is_err());
+    let built: Result<types::InvoiceData, _> = types::InvoiceData::builder()
+        .nf_chave("444")
+        .nf_numero("1")
+        .nf_emissao(date(2020, 7, 14))
+        .try_into();
+    assert!(built.unwrap_err().to_string().contains("nf_chave"));
+}
+
+#[tokio::test]
+async fn orders_stream_follows_totais_and_stops_without_them() {
+    let server = MockServer::start_async().await;
+    let order = example("get_order", "200")["pedido"].clone();
+    let p1 = json!({"pedidos": [order.clone()], "totais": {"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}});
+    let p2 = json!({"pedidos": [order.clone()]});
+    let m1 = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param("page", "1")
+                .query_param("status", "novo");
+            then.status(200).json_body(p1);
+        })
+        .await;
+    let m2 = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param("page", "2")
+                .query_param("status", "novo");
+            then.status(200).json_body(p2);
+        })
+        .await;
+    let all: Vec<types::Order> = client(&server)
+        .orders()
+        .status(types::OrderPhase::Novo)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    m1.assert_calls_async(1).await;
+    m2.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_failing_page_is_yielded_as_an_error_and_ends_the_stream() {
+    let server = MockServer::start_async().await;
+    let mut body = example("list_products", "200");
+    body["totais"] = json!({"totalProdutos": "300", "totalPaginas": "3", "paginaAtual": "1"});
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produtos").query_param("page", "1");
+            then.status(200).json_body(body);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produtos").query_param("page", "2");
+            then.status(500).json_body(json!({"erro": "falha"}));
+        })
+        .await;
+    let items: Vec<_> =
+        futures::StreamExt::collect::<Vec<_>>(client(&server).products().stream()).await;
+    assert_eq!(items.len(), 2);
+    assert!(items[0].is_ok());
+    let err = items[1].as_ref().unwrap_err();
+    assert_eq!(err.status(), Some(500));
+}

@@ -1,0 +1,349 @@
+use brcommerce::ErrorKind;
+use brcommerce::ecomdc::types;
+use futures::TryStreamExt;
+use httpmock::Method::{GET, POST, PUT};
+use httpmock::MockServer;
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+use super::common::{Bodies, assert_json_eq};
+use super::{ID, TOKEN, body_example, client, example};
+
+#[tokio::test]
+async fn list_products_sends_credentials_and_page_and_decodes_the_manual_example() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/produtos")
+                .query_param("page", "2")
+                .query_param_missing("precos_atacado")
+                .header("x-ID", ID)
+                .header("x-Token", TOKEN)
+                .header("content-type", "application/json");
+            then.status(200).json_body(example("list_products", "200"));
+        })
+        .await;
+    let page = client(&server).products().page(2).send().await.unwrap();
+    m.assert_async().await;
+    assert_eq!(page.produtos.len(), 1);
+    let p = &page.produtos[0];
+    assert_eq!(p.codigo, "1144AXXXXAVD4");
+    assert_eq!(p.preco.value(), Some(dec!(720)));
+    assert_eq!(p.peso.value(), Some(dec!(13)));
+    assert_eq!(p.modelos[0].options().len(), 2);
+    assert_eq!(p.modelos[0].options()[1].ean.get(), None, "\"\" is no EAN");
+    assert_eq!(page.totais.total_paginas.value(), Some(1));
+}
+
+#[tokio::test]
+async fn wholesale_prices_flag_is_sent_when_asked() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/produtos")
+                .query_param("page", "1")
+                .query_param("precos_atacado", "true");
+            then.status(200).json_body(example("list_products", "200"));
+        })
+        .await;
+    client(&server)
+        .products()
+        .wholesale_prices()
+        .send()
+        .await
+        .unwrap();
+    m.assert_async().await;
+}
+
+#[tokio::test]
+async fn get_product_reads_numbers_sent_as_strings() {
+    let server = MockServer::start_async().await;
+    let mut body = example("get_product", "200");
+    // GET returns numbers as strings (the manual's remark); both forms must decode.
+    body["produto"]["preco"] = json!("720.00");
+    body["produto"]["custo"] = json!("610,50");
+    body["produto"]["modelos"][0]["itens"][0]["estoque"] = json!("10");
+    body["produto"]["modelos"][0]["crossdocking"] = json!("");
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produto/777");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let p = client(&server).product("777").await.unwrap();
+    assert_eq!(p.nome, "Produto de Teste 777");
+    assert_eq!(p.preco.value(), Some(dec!(720.00)));
+    assert_eq!(p.custo.value(), Some(dec!(610.50)));
+    assert_eq!(p.modelos[0].options()[0].estoque.value(), Some(10));
+    assert_eq!(p.modelos[0].crossdocking.value(), None);
+    assert_eq!(
+        p.departments().trees(),
+        &[vec!["Esportes".to_owned(), "Bicicletas".to_owned()]]
+    );
+    assert_eq!(p.attributes().unwrap().get("Freios"), Some("V-BREAK"));
+}
+
+#[tokio::test]
+async fn product_with_wholesale_prices_sends_the_flag_on_the_single_read() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/produto/777")
+                .query_param("precos_atacado", "true");
+            then.status(200).json_body(example("get_product", "200"));
+        })
+        .await;
+    client(&server)
+        .product_with_wholesale_prices("777")
+        .await
+        .unwrap();
+    m.assert_async().await;
+}
+
+#[tokio::test]
+async fn product_by_reference_uses_the_referencia_filter() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/produto")
+                .query_param("referencia", "SKU12000");
+            then.status(200)
+                .json_body(example("get_product_by_reference", "200"));
+        })
+        .await;
+    let p = client(&server)
+        .product_by_reference("SKU12000")
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert_eq!(p.codigo, "777");
+}
+
+#[tokio::test]
+async fn options_sent_as_opcoes_are_read_too() {
+    let server = MockServer::start_async().await;
+    let mut body = example("get_product", "200");
+    let itens = body["produto"]["modelos"][0]["itens"].take();
+    body["produto"]["modelos"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("itens");
+    body["produto"]["modelos"][0]["opcoes"] = itens;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produto/777");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let p = client(&server).product("777").await.unwrap();
+    let refs: Vec<&str> = p.modelos[0]
+        .options()
+        .iter()
+        .map(|o| o.referencia.as_str())
+        .collect();
+    assert_eq!(refs, ["11482378", "11482379"]);
+}
+
+#[tokio::test]
+async fn create_product_sends_exactly_the_manual_body() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let m = server
+        .mock_async(|when, then| {
+            bodies.record(
+                when.method(POST)
+                    .path("/produto")
+                    .header("content-type", "application/json"),
+            );
+            then.status(201);
+        })
+        .await;
+    let manual = body_example("create_product");
+    let typed: types::ProductCreate = serde_json::from_value(manual.clone()).unwrap();
+    client(&server).create_product(typed).await.unwrap();
+    m.assert_async().await;
+    assert_json_eq(&bodies.last_json(), &manual);
+    // Money goes out as JSON floats (the provider answers 412 to wrong types).
+    assert_eq!(bodies.last_json()["preco"], json!(720.0));
+}
+
+#[tokio::test]
+async fn create_product_from_the_builder() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    server
+        .mock_async(|when, then| {
+            bodies.record(when.method(POST).path("/produto"));
+            then.status(201).body("ok");
+        })
+        .await;
+    let option = types::OptionInput::builder()
+        .nome_opcao("P".parse::<types::OptionInputNomeOpcao>().unwrap())
+        .referencia("11482378".parse::<types::OptionInputReferencia>().unwrap())
+        .estoque(12);
+    let model = types::ModelInput::builder()
+        .nome("Amarela".parse::<types::ModelInputNome>().unwrap())
+        .itens(vec![option.try_into().unwrap()]);
+    let product = types::ProductCreate::builder()
+        .nome("Bicicleta")
+        .codigo("8899")
+        .descricao("Mountain bike")
+        .departamento("Esportes>Bicicletas")
+        .fabricante("Caloi")
+        .preco(brcommerce::common::lenient::DecimalNumber(dec!(720.00)))
+        .peso(brcommerce::common::lenient::DecimalNumber(dec!(13.400)))
+        .modelos(vec![model.try_into().unwrap()]);
+    client(&server).create_product(product).await.unwrap();
+    assert_json_eq(
+        &bodies.last_json(),
+        &json!({
+            "nome": "Bicicleta", "codigo": "8899", "descricao": "Mountain bike",
+            "departamento": "Esportes>Bicicletas", "fabricante": "Caloi", "preco": 720.0, "peso": 13.4,
+            "modelos": [{"nome": "Amarela", "itens": [{"nome_opcao": "P", "referencia": "11482378", "estoque": 12}]}]
+        }),
+    );
+}
+
+#[tokio::test]
+async fn create_product_refuses_a_name_over_100_characters_before_sending() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(201);
+        })
+        .await;
+    let manual: types::ProductCreate =
+        serde_json::from_value(body_example("create_product")).unwrap();
+    let too_long = types::builder::ProductCreate::from(manual).nome("x".repeat(101));
+    let err = client(&server).create_product(too_long).await.unwrap_err();
+    assert_eq!(m.calls_async().await, 0, "nothing may be sent");
+    match err.kind() {
+        ErrorKind::InvalidInput { field, message } => {
+            assert_eq!(field, "nome", "{message}");
+            assert!(message.contains("100"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.operation(), "create_product");
+}
+
+#[tokio::test]
+async fn update_product_sends_the_manual_body_to_the_code_path() {
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    let m = server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/produto/8899"));
+            then.status(201);
+        })
+        .await;
+    let manual = body_example("update_product");
+    let typed: types::ProductUpdate = serde_json::from_value(manual.clone()).unwrap();
+    client(&server).update_product("8899", typed).await.unwrap();
+    m.assert_async().await;
+    let sent = bodies.last_json();
+    assert_json_eq(&sent, &manual);
+    assert!(
+        sent.get("codigo").is_none(),
+        "codigo travels in the path only"
+    );
+}
+
+#[tokio::test]
+async fn a_read_product_converts_to_its_update_form() {
+    let read: types::Product =
+        serde_json::from_value(example("get_product", "200")["produto"].clone()).unwrap();
+    let update = read.to_update().unwrap();
+    let json = serde_json::to_value(&update).unwrap();
+    assert_eq!(
+        json["preco"],
+        json!(720.0),
+        "numbers are sent as JSON numbers"
+    );
+    assert_eq!(
+        json["modelos"][0]["itens"][1]["referencia"],
+        json!("11482379")
+    );
+    assert_eq!(json["modelos"][0]["itens"][1]["estoque"], json!(10));
+    assert!(
+        json["modelos"][0].get("url_produto").is_none(),
+        "url_produto is read-only"
+    );
+    assert!(
+        json["modelos"][0]["itens"][0].get("sku").is_none(),
+        "sku is read-only"
+    );
+    assert!(json.get("codigo").is_none());
+    // What we send decodes again into the same update.
+    let back: types::ProductUpdate = serde_json::from_value(json).unwrap();
+    assert_eq!(back, update);
+}
+
+#[tokio::test]
+async fn to_update_names_the_field_that_does_not_fit() {
+    let mut body = example("get_product", "200")["produto"].clone();
+    body["modelos"][0]["itens"][0]["estoque"] = json!("");
+    let read: types::Product = serde_json::from_value(body).unwrap();
+    let err = read.to_update().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidInput { field, .. } if field == "modelos[0].itens[0].estoque"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn conflict_on_create_is_a_provider_error_with_its_message() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/produto");
+            then.status(409)
+                .json_body(json!({"erro": "Código já existe"}));
+        })
+        .await;
+    let product: types::ProductCreate =
+        serde_json::from_value(body_example("create_product")).unwrap();
+    let err = client(&server).create_product(product).await.unwrap_err();
+    let p = err.provider_error().expect("provider error");
+    assert_eq!(p.status, 409);
+    assert_eq!(p.message, "Código já existe");
+    assert_eq!(err.attempts(), 1, "a POST is never repeated");
+}
+
+#[tokio::test]
+async fn all_products_stream_over_three_pages_driven_by_totais() {
+    let server = MockServer::start_async().await;
+    let mut mocks = Vec::new();
+    for page in 1..=3 {
+        let mut body = example("list_products", "200");
+        body["produtos"][0]["codigo"] = json!(format!("P{page}"));
+        body["totais"] =
+            json!({"totalProdutos": "3", "totalPaginas": "3", "paginaAtual": page.to_string()});
+        mocks.push(
+            server
+                .mock_async(|when, then| {
+                    when.method(GET)
+                        .path("/produtos")
+                        .query_param("page", page.to_string());
+                    then.status(200).json_body(body);
+                })
+                .await,
+        );
+    }
+    let codes: Vec<String> = client(&server)
+        .products()
+        .stream()
+        .map_ok(|p| p.codigo)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(codes, ["P1", "P2", "P3"]);
+    for m in mocks {
+        m.assert_calls_async(1).await;
+    }
+}
