@@ -1,4 +1,17 @@
-#![doc = include_str!("../README.md")]
+// The README's examples use every provider; show it as the crate docs when they are all built.
+#![cfg_attr(
+    all(feature = "ecomdc", feature = "pluggto", feature = "appclubmais", feature = "connectplug"),
+    doc = include_str!("../README.md")
+)]
+#![cfg_attr(
+    not(all(
+        feature = "ecomdc",
+        feature = "pluggto",
+        feature = "appclubmais",
+        feature = "connectplug"
+    )),
+    doc = "Typed clients for Brazilian commerce APIs; see the README."
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

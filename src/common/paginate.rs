@@ -67,7 +67,7 @@ mod tests {
 
     #[tokio::test]
     async fn walks_pages_including_empty_ones_and_stops_at_none() {
-        let pages = vec![vec![1, 2], vec![], vec![3]];
+        let pages = [vec![1, 2], vec![], vec![3]];
         let s = stream(Provider::Ecomdc, "list", 0usize, move |i| {
             let items = pages[i].clone();
             async move {
