@@ -12,3 +12,4 @@ pub mod ratelimit;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod token;
