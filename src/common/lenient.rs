@@ -273,6 +273,9 @@ impl LooseValue for Decimal {
 
 /// Parses the decimal forms providers send: `720.00`, `-3`, `2,00`, `1.234,56`, `1,234.56`,
 /// optionally prefixed by `R$`.
+///
+/// A single `.` without a `,` is a decimal point, as APIs write it (AppClubMais sends `"2.000"`
+/// for two units), so `1.000` is one, not a thousand; several dots are thousands separators.
 pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
     let t = s.trim();
     let t = t.strip_prefix("R$").map(str::trim_start).unwrap_or(t);

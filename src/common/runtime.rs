@@ -395,7 +395,12 @@ async fn exec_inner(
         if attempt > 1 {
             rt.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
-        let result = http.execute(request).await;
+        // The whole answer is read here, inside the retry loop, so a connection that breaks
+        // in the middle of the body is retried like any other transport failure.
+        let result = match http.execute(request).await {
+            Ok(response) => buffered(response).await,
+            Err(e) => Err(e),
+        };
         with_report(|r| r.attempts += 1);
 
         let wait = match &result {
@@ -485,6 +490,19 @@ async fn exec_inner(
         span.record("status", response.status().as_u16());
     }
     outcome
+}
+
+/// Reads the body and rebuilds the response around it.
+async fn buffered(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
 }
 
 async fn renew_and_authorize(auth: &dyn Authenticator, next: &mut Request) -> Result<(), Error> {

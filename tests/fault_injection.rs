@@ -1,0 +1,207 @@
+//! Fault injection: a scripted server on 127.0.0.1 resets connections, closes in the middle of
+//! a body, stalls, answers 5xx, 429 (with `Retry-After` in seconds or as an HTTP date) and
+//! garbage. For each provider: idempotent calls succeed after transient faults, writes are sent
+//! exactly as often as the retry rules allow (counted on the server), attempt limits and time
+//! budgets hold, and errors name the operation.
+
+mod common;
+
+#[cfg(feature = "ecomdc")]
+mod ecomdc {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use brcommerce::common::retry::RetryPolicy;
+    use brcommerce::ecomdc::{Client, Credentials, types};
+    use brcommerce::{CallOptions, ErrorKind};
+    use serde_json::json;
+
+    use super::common::script_server::{ScriptServer, Step};
+    use super::common::{fast_retry, request_example, unlimited};
+
+    fn client(server: &ScriptServer) -> Client {
+        Client::builder(Credentials::new("1", "secret-token"))
+            .base_url(&server.base_url)
+            .rate_limits(unlimited())
+            .retry(fast_retry())
+            .build()
+            .unwrap()
+    }
+
+    fn product() -> types::ProductCreate {
+        serde_json::from_value(request_example("ecomdc", "create_product")).unwrap()
+    }
+
+    fn stock(n: i64) -> Step {
+        Step::json(200, json!({"estoque": n}))
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_read_survives_a_reset_connection() {
+        let server = ScriptServer::start(vec![Step::Reset, stock(4)]).await;
+        assert_eq!(client(&server).stock("A").await.unwrap(), 4);
+        assert_eq!(server.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_read_survives_a_body_cut_short() {
+        let server = ScriptServer::start(vec![Step::CloseMidBody, stock(5)]).await;
+        assert_eq!(client(&server).stock("A").await.unwrap(), 5);
+        assert_eq!(server.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_read_survives_gateway_errors() {
+        let server = ScriptServer::start(vec![
+            Step::text(502, "bad gateway"),
+            Step::text(504, "timeout"),
+            stock(6),
+        ])
+        .await;
+        let c =
+            client(&server).with_options(CallOptions::new().retry(fast_retry().max_attempts(3)));
+        assert_eq!(c.stock("A").await.unwrap(), 6);
+        assert_eq!(server.count(), 3);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_retry_after_as_an_http_date_is_honoured() {
+        let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+        let server = ScriptServer::start(vec![
+            Step::text(429, "slow down").with_header("Retry-After", &at),
+            stock(7),
+        ])
+        .await;
+        let started = Instant::now();
+        assert_eq!(client(&server).stock("A").await.unwrap(), 7);
+        // HTTP dates have one-second resolution: the wait is between 1 and 2 seconds.
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_put_is_repeated_after_a_reset() {
+        let server = ScriptServer::start(vec![Step::Reset, Step::text(201, "")]).await;
+        client(&server).set_stock("A", 3).await.unwrap();
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].body, seen[1].body, "the same update is sent again");
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_post_is_never_repeated_after_it_may_have_arrived() {
+        for fault in [Step::Reset, Step::CloseMidBody, Step::text(503, "busy")] {
+            let server = ScriptServer::start(vec![fault.clone(), Step::text(201, "")]).await;
+            let err = client(&server).create_product(product()).await.unwrap_err();
+            assert_eq!(server.count(), 1, "{fault:?}: sent once");
+            assert_eq!(err.operation(), "create_product");
+            if !matches!(fault, Step::Reply { .. }) {
+                assert!(err.may_have_been_applied(), "{fault:?}: {err}");
+                assert!(err.to_string().contains("may have been applied"), "{err}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_stalled_read_times_out_and_is_retried() {
+        let server = ScriptServer::start(vec![
+            Step::Stall(Duration::from_secs(3), Box::new(stock(1))),
+            stock(2),
+        ])
+        .await;
+        let c =
+            client(&server).with_options(CallOptions::new().timeout(Duration::from_millis(300)));
+        let started = Instant::now();
+        assert_eq!(c.stock("A").await.unwrap(), 2);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_stalled_post_times_out_once_and_says_it_may_have_applied() {
+        let server = ScriptServer::start(vec![Step::Stall(
+            Duration::from_secs(3),
+            Box::new(Step::text(201, "")),
+        )])
+        .await;
+        let c =
+            client(&server).with_options(CallOptions::new().timeout(Duration::from_millis(300)));
+        let err = c.create_product(product()).await.unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::Timeout {
+                    may_have_been_applied: true
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(server.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_the_attempt_limit_holds() {
+        let server = ScriptServer::start(vec![Step::text(503, "down")]).await;
+        let c =
+            client(&server).with_options(CallOptions::new().retry(fast_retry().max_attempts(4)));
+        let err = c.stock("A").await.unwrap_err();
+        assert_eq!(server.count(), 4);
+        assert_eq!(err.attempts(), 4);
+        assert_eq!(err.status(), Some(503));
+        assert_eq!(err.operation(), "get_stock");
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_the_time_budget_holds() {
+        // The provider asks for 30 s; a 1 s budget gives up instead of waiting.
+        let server =
+            ScriptServer::start(vec![Step::text(429, "").with_header("Retry-After", "30")]).await;
+        let policy = RetryPolicy::standard().budget(Duration::from_secs(1));
+        let c = client(&server).with_options(CallOptions::new().retry(policy));
+        let started = Instant::now();
+        let err = c.stock("A").await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(err.kind(), ErrorKind::RateLimited { retry_after: Some(d) } if d.as_secs() == 30)
+        );
+        assert_eq!(server.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_garbage_is_a_decode_error_naming_the_operation() {
+        let server = ScriptServer::start(vec![Step::Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: "<html>gateway</html>".into(),
+        }])
+        .await;
+        let err = client(&server).stock("A").await.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
+        assert_eq!(err.operation(), "get_stock");
+        assert_eq!(server.count(), 1, "a malformed answer is not retried");
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_503_storm_does_not_become_a_retry_storm() {
+        let server = ScriptServer::start(vec![Step::text(503, "down")]).await;
+        let c = client(&server);
+        let calls = 150;
+        for _ in 0..calls {
+            assert!(c.stock("A").await.is_err());
+        }
+        // Without the shared allowance this would be 150 × 3 = 450 requests; the allowance
+        // (500 tokens, 5 per retry) permits 100 retries in total.
+        assert_eq!(server.count(), calls + 100);
+    }
+}

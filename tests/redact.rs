@@ -1,0 +1,123 @@
+//! Secrets never appear in logs, `Debug` or errors. Every test here captures all tracing output
+//! at TRACE level (this crate's spans and events, and reqwest's and hyper's) while calls carrying
+//! secrets run, then checks the captured text and every `Debug`/`Display` string it can reach.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// Installs (once) a global TRACE subscriber writing into a buffer; returns the buffer.
+fn logs() -> Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        // Everything at TRACE except the mock server itself, which plays the provider and
+        // logs the headers it receives.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace,httpmock=off"))
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .init();
+        captured
+    })
+    .clone()
+}
+
+#[track_caller]
+fn assert_clean(secret: &str, texts: &[String]) {
+    let all = String::from_utf8_lossy(&logs().0.lock().unwrap()).to_string();
+    assert!(!all.is_empty(), "the subscriber captured nothing");
+    assert!(!all.contains(secret), "secret found in the logs:\n{all}");
+    for t in texts {
+        assert!(!t.contains(secret), "secret found in: {t}");
+    }
+}
+
+#[cfg(feature = "ecomdc")]
+mod ecomdc {
+    use brcommerce::ecomdc::{Client, Credentials};
+    use httpmock::MockServer;
+    use serde_json::json;
+
+    use super::{assert_clean, logs};
+
+    const SECRET: &str = "redact-ecomdc-9f8e7d6c";
+
+    #[tokio::test]
+    async fn redact_ecomdc_token_in_logs_debug_and_errors() {
+        let _ = logs();
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.path("/item/ok/estoque");
+                then.status(200).json_body(json!({"estoque": 1}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.path("/item/denied/estoque");
+                then.status(401)
+                    .json_body(json!({"erro": "token inválido"}));
+            })
+            .await;
+        let credentials = Credentials::new("3566", SECRET);
+        let builder = Client::builder(credentials.clone()).base_url(server.base_url());
+        let builder_debug = format!("{builder:?}");
+        let client = builder.build().unwrap();
+        client.stock("ok").await.unwrap();
+        let err = client.stock("denied").await.unwrap_err();
+        // A transport error (reqwest errors carry the URL and request details).
+        let dead = Client::builder(Credentials::new("3566", SECRET))
+            .base_url("http://127.0.0.1:9")
+            .retry(brcommerce::common::retry::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let transport = dead.stock("x").await.unwrap_err();
+        assert_clean(
+            SECRET,
+            &[
+                format!("{credentials:?}"),
+                builder_debug,
+                format!("{client:?}"),
+                format!("{:?}", client.raw()),
+                format!("{err:?}"),
+                err.to_string(),
+                format!("{transport:?}"),
+                transport.to_string(),
+                format!("{:#}", transport),
+            ],
+        );
+        // The span carries what a reader needs: provider, operation, method, status.
+        let all = String::from_utf8_lossy(&logs().0.lock().unwrap()).to_string();
+        assert!(
+            all.contains("provider=\"ecomdc\"") || all.contains("provider=ecomdc"),
+            "{all}"
+        );
+        assert!(all.contains("get_stock"), "{all}");
+    }
+}
