@@ -368,10 +368,11 @@ impl TokenAuth {
             }) {
                 return Ok(t.clone());
             }
-            if let Some((at, err)) = &st.failed {
-                if at.elapsed() < self.inner.cooldown && st.flight.is_none() {
-                    return Err(err.duplicate());
-                }
+            if let Some((at, err)) = &st.failed
+                && at.elapsed() < self.inner.cooldown
+                && st.flight.is_none()
+            {
+                return Err(err.duplicate());
             }
             match &st.flight {
                 Some(f) => f.clone(),
