@@ -60,10 +60,10 @@ fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 fn check_refs(name: &str, doc: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
-            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
-                if resolve(doc, r).is_none() {
-                    problems.push(format!("{name}: {at}: $ref {r:?} does not resolve"));
-                }
+            if let Some(r) = map.get("$ref").and_then(Value::as_str)
+                && resolve(doc, r).is_none()
+            {
+                problems.push(format!("{name}: {at}: $ref {r:?} does not resolve"));
             }
             for (k, child) in map {
                 if k != "example" && k != "examples" {
@@ -215,10 +215,10 @@ fn check_content(
                 ));
             }
         }
-        if examples.is_empty() {
-            if let Some(e) = deref(doc, schema).get("example") {
-                examples.push((format!("{at}/{media_type}/schema/example"), e.clone()));
-            }
+        if examples.is_empty()
+            && let Some(e) = deref(doc, schema).get("example")
+        {
+            examples.push((format!("{at}/{media_type}/schema/example"), e.clone()));
         }
         if examples.is_empty() && example_required {
             problems.push(format!(
@@ -354,7 +354,7 @@ fn every_spec_passes_every_check() {
         .collect();
     let mut problems = Vec::new();
     let mut checked = 0;
-    for provider in selected.iter().copied() {
+    for provider in &selected {
         let path = format!("{}/specs/{provider}.yaml", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         problems.extend(check_spec(&format!("specs/{provider}.yaml"), &text));
