@@ -44,10 +44,13 @@ fn main() {
     for provider in enabled {
         let spec_path = Path::new("specs").join(format!("{provider}.yaml"));
         println!("cargo:rerun-if-changed={}", spec_path.display());
-        match generate(&spec_path) {
-            Ok(code) => {
+        match generate(provider, &spec_path) {
+            Ok((code, cli)) => {
                 let out = out_dir.join(format!("{provider}.rs"));
                 write_if_changed(&out, &code);
+                if let Some(cli) = cli {
+                    write_if_changed(&out_dir.join(format!("{provider}_cli.rs")), &cli);
+                }
                 if let Some(dir) = env::var_os("BRCOMMERCE_DUMP_GENERATED") {
                     // Opt-in copy for people who want to read the generated client.
                     let _ = fs::create_dir_all(&dir);
@@ -67,8 +70,9 @@ fn main() {
     }
 }
 
-/// Reads, validates and generates one spec; every failure is turned into a message.
-fn generate(spec_path: &Path) -> Result<String, String> {
+/// Reads, validates and generates one spec (and, with the `cli` feature, its command-line
+/// interface); every failure is turned into a message.
+fn generate(provider: &str, spec_path: &Path) -> Result<(String, Option<String>), String> {
     let text = fs::read_to_string(spec_path).map_err(|e| format!("cannot read the spec: {e}"))?;
 
     // Parse through serde_path_to_error so a structural mistake names its location.
@@ -88,6 +92,7 @@ fn generate(spec_path: &Path) -> Result<String, String> {
         ));
     }
 
+    let cli = env::var_os("CARGO_FEATURE_CLI").is_some();
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -97,7 +102,7 @@ fn generate(spec_path: &Path) -> Result<String, String> {
         ))
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
-    if env::var_os("CARGO_FEATURE_CLI").is_some() {
+    if cli {
         settings.with_derive("schemars::JsonSchema");
     }
     for (name, rust_type) in REPLACEMENTS {
@@ -108,31 +113,50 @@ fn generate(spec_path: &Path) -> Result<String, String> {
         );
     }
 
+    let client = pretty(run_generator(|| {
+        Generator::new(&settings).generate_tokens(&spec)
+    })?)?;
+    let cli = if cli {
+        let crate_path = format!("crate::{provider}::raw");
+        Some(pretty(run_generator(|| {
+            Generator::new(&settings).cli(&spec, &crate_path)
+        })?)?)
+    } else {
+        None
+    };
+    Ok((client, cli))
+}
+
+/// Runs progenitor, turning its panics into messages.
+fn run_generator(
+    f: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<proc_macro2::TokenStream, String> {
     // progenitor reports some spec problems by panicking; keep its default hook from printing a
     // backtrace and turn the panic message into our error instead.
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings).generate_tokens(&spec)
-    }));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
     panic::set_hook(previous_hook);
 
-    let tokens = match result {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("progenitor rejected the spec: {e}")),
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(format!("progenitor rejected the spec: {e}")),
         Err(panic) => {
             let detail = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("(no message)");
-            return Err(format!(
+            Err(format!(
                 "progenitor could not generate a client (it panicked: {detail}). Common causes: an \
                  operation with two different success or error body types, a request body with \
                  several media types, or a multipart body; see specs/README.md"
-            ));
+            ))
         }
-    };
+    }
+}
+
+fn pretty(tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| format!("generated code does not parse (progenitor bug?): {e}"))?;
     Ok(prettyplease::unparse(&file))

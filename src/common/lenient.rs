@@ -106,6 +106,8 @@ fn parse_text<T: LooseValue>(s: &str) -> Result<Option<T>, String> {
 pub trait LooseValue: Sized {
     /// What the value should look like, for error messages.
     const EXPECTING: &'static str;
+    /// A short name for schemas (`Decimal`, `Int`, ...).
+    const NAME: &'static str;
     /// Parses trimmed, non-empty text. `Ok(None)` means a sentinel for "no value" (such as a zero
     /// date); an `Err` carries an optional detail that is appended to the message.
     fn from_text(s: &str) -> Result<Option<Self>, String>;
@@ -256,6 +258,7 @@ pub struct PhpDate {
 pub type LooseDecimal = Loose<Decimal>;
 
 impl LooseValue for Decimal {
+    const NAME: &'static str = "Decimal";
     const EXPECTING: &'static str = "a decimal number (as a number or a numeric string)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         parse_decimal(s).map(Some)
@@ -422,6 +425,7 @@ impl<'de> Deserialize<'de> for DecimalNumber {
 pub type LooseInt = Loose<i64>;
 
 impl LooseValue for i64 {
+    const NAME: &'static str = "Int";
     const EXPECTING: &'static str = "an integer (as a number or a numeric string)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         if let Ok(v) = s.parse::<i64>() {
@@ -458,6 +462,7 @@ fn integral(d: Decimal) -> Result<i64, String> {
 pub type LooseText = Loose<String>;
 
 impl LooseValue for String {
+    const NAME: &'static str = "Text";
     const EXPECTING: &'static str = "text";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         Ok(Some(s.to_owned()))
@@ -486,6 +491,7 @@ impl LooseValue for String {
 pub type LooseBool = Loose<bool>;
 
 impl LooseValue for bool {
+    const NAME: &'static str = "Bool";
     const EXPECTING: &'static str = "a boolean (true/false, 1/0)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         match s.to_ascii_lowercase().as_str() {
@@ -604,6 +610,7 @@ impl Ibge {
 }
 
 impl LooseValue for Ibge {
+    const NAME: &'static str = "IbgeCode";
     const EXPECTING: &'static str = "a 7-digit IBGE code or \"N/I\"";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         if s.eq_ignore_ascii_case("N/I") {
@@ -703,6 +710,7 @@ impl<'de> Deserialize<'de> for NfKey {
 pub type LooseDate = Loose<NaiveDate>;
 
 impl LooseValue for NaiveDate {
+    const NAME: &'static str = "Date";
     const EXPECTING: &'static str = "a date (YYYY-MM-DD or DD/MM/YYYY)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         if is_zero_date(s) {
@@ -756,6 +764,7 @@ impl Timestamp {
 pub type LooseDateTime = Loose<Timestamp>;
 
 impl LooseValue for Timestamp {
+    const NAME: &'static str = "DateTime";
     const EXPECTING: &'static str =
         "a date and time (YYYY-MM-DD HH:MM:SS, RFC 3339, DD/MM/YYYY or a PHP date object)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
@@ -914,5 +923,77 @@ mod tests {
         );
         let big = DecimalNumber(dec!(0.1234567890123456789));
         assert!(serde_json::to_string(&big).is_err());
+    }
+}
+
+/// JSON Schemas for the lenient types (used by the generated command-line interface).
+#[cfg(feature = "cli")]
+mod json_schema {
+    use schemars::JsonSchema;
+    use schemars::r#gen::SchemaGenerator;
+    use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject, SingleOrVec};
+
+    use super::{DecimalNumber, Loose, LooseId, LooseValue, NfKey};
+
+    fn schema(types: &[InstanceType], description: &str) -> Schema {
+        SchemaObject {
+            instance_type: Some(SingleOrVec::Vec(types.to_vec())),
+            metadata: Some(Box::new(Metadata {
+                description: Some(description.to_owned()),
+                ..Metadata::default()
+            })),
+            ..SchemaObject::default()
+        }
+        .into()
+    }
+
+    impl<T: LooseValue> JsonSchema for Loose<T> {
+        fn schema_name() -> String {
+            format!("Loose{}", T::NAME)
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            use InstanceType::*;
+            schema(&[String, Number, Boolean, Object, Null], T::EXPECTING)
+        }
+    }
+
+    impl JsonSchema for DecimalNumber {
+        fn schema_name() -> String {
+            "DecimalNumber".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            schema(
+                &[InstanceType::Number, InstanceType::String],
+                "a decimal number",
+            )
+        }
+    }
+
+    impl JsonSchema for LooseId {
+        fn schema_name() -> String {
+            "LooseId".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            schema(
+                &[InstanceType::String, InstanceType::Integer],
+                "an id (string or integer)",
+            )
+        }
+    }
+
+    impl JsonSchema for NfKey {
+        fn schema_name() -> String {
+            "NfKey".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            schema(
+                &[
+                    InstanceType::String,
+                    InstanceType::Integer,
+                    InstanceType::Null,
+                ],
+                "an NF-e key (44 digits)",
+            )
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::common::lenient::DecimalNumber;
 
 /// An amount of money in a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 pub struct Money {
     /// Amount in major units, sent as a JSON number (a numeric string is accepted on reading).
     pub amount: DecimalNumber,

@@ -251,6 +251,21 @@ macro_rules! generated_client {
             include!(concat!(env!("OUT_DIR"), "/", $provider, ".rs"));
         }
         $crate::impl_hooks!(generated::Client);
+
+        /// Command-line interface generated from the spec: one subcommand per operation.
+        #[cfg(feature = "cli")]
+        #[allow(
+            clippy::all,
+            clippy::pedantic,
+            clippy::unwrap_used,
+            clippy::expect_used,
+            unused,
+            missing_docs,
+            unreachable_pub
+        )]
+        pub mod cli {
+            include!(concat!(env!("OUT_DIR"), "/", $provider, "_cli.rs"));
+        }
     };
 }
 

@@ -32,10 +32,9 @@ pub use generated::types;
 pub use images::{ImageAction, ImageSet, ImageUpload};
 pub use orders::PhaseChange;
 
-/// The generated client and its request builders (see [`Client::raw`]).
+/// The generated client, its request builders and the types they use (see [`Client::raw`]).
 pub mod raw {
-    pub use super::generated::Client;
-    pub use super::generated::builder;
+    pub use super::generated::*;
 }
 
 impl crate::common::call::ErrorBody for types::Error {
