@@ -12,4 +12,5 @@ pub mod ratelimit;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+pub mod taxid;
 pub mod token;
