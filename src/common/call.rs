@@ -27,17 +27,20 @@ impl ErrorBody for () {
     }
 }
 
+/// A generated call, boxed once where it is created so it is not copied on its way in.
+pub(crate) type Generated<'a, T, E> =
+    std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a>>;
+
 /// Runs a generated call under `options` and maps its error.
-pub(crate) async fn run<T, E, F>(
+pub(crate) async fn run<T, E>(
     rt: &Runtime,
     operation: &'static str,
     options: CallOptions,
-    call: F,
+    call: Generated<'_, T, E>,
 ) -> Result<T, Error>
 where
     T: DeserializeOwned,
     E: ErrorBody,
-    F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
 {
     let scope = CallScope::new(options);
     let result = scope.clone().run(call).await;

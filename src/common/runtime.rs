@@ -26,6 +26,8 @@ use crate::common::error::{Error, Provider};
 use crate::common::ratelimit::Pacer;
 use crate::common::retry::{self, RetryPolicy, RetryQuota};
 
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
 /// The `Idempotency-Key` header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
@@ -309,6 +311,9 @@ pub async fn pre(
     request: &mut Request,
     operation: &'static str,
 ) -> Result<(), String> {
+    // progenitor adds the spec's version as an `api-version` header; none of the providers asks
+    // for it, so it is not sent.
+    request.headers_mut().remove(API_VERSION);
     for (name, value) in &rt.headers {
         if !request.headers().contains_key(name) {
             request.headers_mut().insert(name.clone(), value.clone());
@@ -377,7 +382,8 @@ pub async fn exec(
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    exec_inner(rt, http, request).instrument(span).await
+    // Boxed: the retry loop's state is large, and the generated futures embed this one.
+    Box::pin(exec_inner(rt, http, request).instrument(span)).await
 }
 
 async fn exec_inner(
@@ -507,13 +513,19 @@ async fn exec_inner(
     outcome
 }
 
-/// Reads the body and rebuilds the response around it.
-async fn buffered(response: Response) -> reqwest::Result<Response> {
+/// Reads the body and rebuilds the response around it, moving the headers and keeping the URL
+/// (no copy of the headers, no placeholder URL to parse).
+async fn buffered(mut response: Response) -> reqwest::Result<Response> {
+    use reqwest::ResponseBuilderExt as _;
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
+    let url = response.url().clone();
     let body = response.bytes().await?;
-    let mut rebuilt = http::Response::new(body);
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(body.clone())
+        .unwrap_or_else(|_| http::Response::new(body));
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;

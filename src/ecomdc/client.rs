@@ -153,17 +153,28 @@ impl Client {
         &self.raw.inner
     }
 
-    async fn call<T, F>(&self, operation: &'static str, fut: F) -> Result<T>
+    /// Runs a generated call; boxed right away so the large generated future is not copied.
+    fn call<'a, T, F>(
+        &'a self,
+        operation: &'static str,
+        fut: F,
+    ) -> impl std::future::Future<Output = Result<T>> + 'a
     where
-        T: serde::de::DeserializeOwned,
+        T: serde::de::DeserializeOwned + 'a,
         F: std::future::Future<
                 Output = std::result::Result<
                     progenitor_client::ResponseValue<T>,
                     progenitor_client::Error<types::Error>,
                 >,
-            >,
+            > + Send
+            + 'a,
     {
-        call::run(self.runtime(), operation, self.options.clone(), fut).await
+        call::run(
+            self.runtime(),
+            operation,
+            self.options.clone(),
+            Box::pin(fut),
+        )
     }
 
     // ----- products -----

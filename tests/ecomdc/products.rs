@@ -20,7 +20,8 @@ async fn list_products_sends_credentials_and_page_and_decodes_the_manual_example
                 .query_param_missing("precos_atacado")
                 .header("x-ID", ID)
                 .header("x-Token", TOKEN)
-                .header("content-type", "application/json");
+                .header("content-type", "application/json")
+                .header_missing("api-version");
             then.status(200).json_body(example("list_products", "200"));
         })
         .await;

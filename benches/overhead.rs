@@ -1,0 +1,203 @@
+//! Client overhead: a typical GET and PUT through the generated client and its layer (hooks,
+//! pacing disabled, retry machinery, error mapping) against hand-written reqwest + serde_json
+//! doing the same request to the same local server.
+
+mod support;
+
+use brcommerce::common::ratelimit::RateLimits;
+use brcommerce::ecomdc::{Client, Credentials};
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Stock {
+    estoque: i64,
+}
+
+fn overhead(c: &mut Criterion) {
+    let base = support::start_in_thread();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async {
+        Client::builder(Credentials::new("3566", "token"))
+            .base_url(&base)
+            .rate_limits(RateLimits::unlimited())
+            .build()
+            .unwrap()
+    });
+    // The same request as the client sends: same headers, same per-request timeout.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(concat!("brcommerce/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap();
+
+    let mut g = c.benchmark_group("get_stock");
+    g.bench_function("brcommerce", |b| {
+        b.to_async(&rt)
+            .iter(|| async { assert_eq!(client.stock("A").await.unwrap(), 22) })
+    });
+    g.bench_function("generated client (hooks, no facade)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let v = client
+                .raw()
+                .get_stock()
+                .referencia("A")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(v.into_inner().estoque.value(), Some(22))
+        })
+    });
+    g.bench_function("reqwest by hand", |b| {
+        b.to_async(&rt).iter(|| async {
+            let s: Stock = http
+                .get(format!("{base}/item/A/estoque"))
+                .header("x-ID", "3566")
+                .header("x-Token", "token")
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(s.estoque, 22)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("put_stock");
+    g.bench_function("brcommerce", |b| {
+        b.to_async(&rt)
+            .iter(|| async { client.set_stock("A", 5).await.unwrap() })
+    });
+    g.bench_function("reqwest by hand", |b| {
+        b.to_async(&rt).iter(|| async {
+            http.put(format!("{base}/item/A/estoque"))
+                .header("x-ID", "3566")
+                .header("x-Token", "token")
+                .json(&serde_json::json!({"estoque": 5}))
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap();
+        })
+    });
+    g.finish();
+}
+
+/// The ratio measured in one run: rounds of each variant alternate on the same client and
+/// server, and the median of the per-round ratios cancels slow drift of the machine.
+fn interleaved_ratios(_: &mut Criterion) {
+    let base = support::start_in_thread();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async {
+        Client::builder(Credentials::new("3566", "token"))
+            .base_url(&base)
+            .rate_limits(RateLimits::unlimited())
+            .build()
+            .unwrap()
+    });
+    // The same request as the client sends: same headers, same per-request timeout.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(concat!("brcommerce/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap();
+    let calls = 500;
+    let time = |f: &dyn Fn() -> std::time::Duration| f();
+    for (name, ours, theirs) in [
+        (
+            "GET",
+            Box::new(|| {
+                rt.block_on(async {
+                    let t = std::time::Instant::now();
+                    for _ in 0..calls {
+                        client.stock("A").await.unwrap();
+                    }
+                    t.elapsed()
+                })
+            }) as Box<dyn Fn() -> std::time::Duration>,
+            Box::new(|| {
+                rt.block_on(async {
+                    let t = std::time::Instant::now();
+                    for _ in 0..calls {
+                        let s: Stock = http
+                            .get(format!("{base}/item/A/estoque"))
+                            .header("x-ID", "3566")
+                            .header("x-Token", "token")
+                            .header("content-type", "application/json")
+                            .header("accept", "application/json")
+                            .send()
+                            .await
+                            .unwrap()
+                            .error_for_status()
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        assert_eq!(s.estoque, 22);
+                    }
+                    t.elapsed()
+                })
+            }) as Box<dyn Fn() -> std::time::Duration>,
+        ),
+        (
+            "PUT",
+            Box::new(|| {
+                rt.block_on(async {
+                    let t = std::time::Instant::now();
+                    for _ in 0..calls {
+                        client.set_stock("A", 5).await.unwrap();
+                    }
+                    t.elapsed()
+                })
+            }),
+            Box::new(|| {
+                rt.block_on(async {
+                    let t = std::time::Instant::now();
+                    for _ in 0..calls {
+                        http.put(format!("{base}/item/A/estoque"))
+                            .header("x-ID", "3566")
+                            .header("x-Token", "token")
+                            .json(&serde_json::json!({"estoque": 5}))
+                            .send()
+                            .await
+                            .unwrap()
+                            .error_for_status()
+                            .unwrap();
+                    }
+                    t.elapsed()
+                })
+            }),
+        ),
+    ] {
+        // Warm both up.
+        time(&*ours);
+        time(&*theirs);
+        let mut ratios: Vec<f64> = (0..15)
+            .map(|_| time(&*ours).as_secs_f64() / time(&*theirs).as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "overhead {name}: brcommerce / hand-written reqwest = {:.3} (median of {} interleaved rounds of {calls} calls; min {:.3}, max {:.3})",
+            ratios[ratios.len() / 2],
+            ratios.len(),
+            ratios[0],
+            ratios[ratios.len() - 1]
+        );
+    }
+}
+
+criterion_group!(benches, overhead, interleaved_ratios);
+criterion_main!(benches);

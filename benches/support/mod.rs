@@ -1,0 +1,68 @@
+//! A fast local HTTP server (axum, keep-alive) for benchmarks: every client under test talks to
+//! the same server, so differences are the clients' own.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+
+/// Starts the server on 127.0.0.1 in its own thread and runtime (so it does not share the
+/// measured client's worker) and returns its base URL.
+pub fn start_in_thread() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            tx.send(start().await).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Starts the server on 127.0.0.1 on the current runtime and returns its base URL.
+pub async fn start() -> String {
+    let app = Router::new().route(
+        "/item/{referencia}/estoque",
+        get(|| async { ([("content-type", "application/json")], r#"{"estoque":22}"#) }).put(
+            |body: String| async move {
+                let _ = body;
+                StatusCode::CREATED
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// An ecomDC product page as GET returns it (numbers as strings), with `n` products of 1 model
+/// and 3 options each.
+pub fn product_page(n: usize) -> String {
+    let mut produtos = Vec::with_capacity(n);
+    for i in 0..n {
+        produtos.push(serde_json::json!({
+            "nome": format!("Produto {i}"), "codigo": format!("P{i:05}"),
+            "descricao": "Bicicleta aro 29 com 21 marchas e freio a disco", "departamento": "Esportes>Bicicletas",
+            "fabricante": "Caloi", "preco": format!("{}.90", 100 + i % 900), "custo": "610.00",
+            "comprimento": "1.62", "largura": "0.20", "altura": "1.20", "peso": "13.400", "cubagem": "0.00",
+            "garantia": "90 dias", "atributos_produto": "Marchas:21; Aro:29", "videos": "",
+            "localizacao_estoque": "Corredor 2", "formato_visualizacao_modelos": "1",
+            "modelos": [{
+                "nome": "Azul", "crossdocking": "5", "imagens": "https://x/1.jpg,https://x/2.jpg",
+                "imagens_retangulares": "", "status": "1", "formato_visualizacao_opcoes": "2",
+                "url_produto": format!("https://loja/produto/{i}"), "atributos_modelo": "Cor:Azul",
+                "itens": [
+                    {"sku": format!("{i}1"), "nome_opcao": "P", "referencia": format!("R{i}P"), "estoque": "10", "ean": "7891473021257"},
+                    {"sku": format!("{i}2"), "nome_opcao": "M", "referencia": format!("R{i}M"), "estoque": "0", "ean": ""},
+                    {"sku": format!("{i}3"), "nome_opcao": "G", "referencia": format!("R{i}G"), "estoque": "3", "ean": "7891473021264"}
+                ]
+            }]
+        }));
+    }
+    serde_json::json!({"produtos": produtos, "totais": {"totalProdutos": n.to_string(), "totalPaginas": "1", "paginaAtual": "1"}}).to_string()
+}
