@@ -11,6 +11,8 @@ pub mod paginate;
 pub mod ratelimit;
 pub mod retry;
 pub mod runtime;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod secret;
 pub mod taxid;
 pub mod token;

@@ -19,11 +19,13 @@
 crate::generated_client!("ecomdc");
 
 pub mod callbacks;
-mod client;
+pub(crate) mod client;
 pub mod fields;
 pub mod images;
 mod models;
 pub mod orders;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use client::{
     AbandonedCarts, BASE_URL, Client, Credentials, OrdersQuery, ProductsQuery, default_rate_limits,

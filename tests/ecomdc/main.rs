@@ -11,6 +11,8 @@ mod orders;
 mod pacing;
 mod prices_stock;
 mod products;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 use brcommerce::ecomdc::{Client, Credentials};
 use httpmock::MockServer;

@@ -1,0 +1,413 @@
+//! Embedded sandboxes: in-process mock providers on 127.0.0.1.
+//!
+//! A sandbox reads its provider's spec (embedded at compile time), matches each request to an
+//! operation by method and path template, and lets the provider's [`Backend`] answer it; what the
+//! backend does not handle is answered with the example of the operation's success response, so
+//! every operation of the spec answers something realistic. Backends keep state for the main
+//! flows (create a product and read it back, change stock, move an order through its phases,
+//! issue and refresh tokens), so a caller can verify its writes by reading them back.
+//!
+//! Use it to try the clients without an account (`brc --sandbox`, `brc demo`) or to test your
+//! own service against a provider that behaves like the real one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::common::error::{Error, ErrorKind, Provider};
+
+/// A request as a backend sees it.
+#[derive(Debug, Clone)]
+pub struct SandboxRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// The operation it matched (the spec's operationId), if any.
+    pub operation: Option<&'static str>,
+    /// Path parameters of the matched operation, by name.
+    pub params: BTreeMap<String, String>,
+    /// Query parameters (first value of each).
+    pub query: BTreeMap<String, String>,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Raw body.
+    pub body: Bytes,
+}
+
+impl SandboxRequest {
+    /// A path parameter.
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    /// The body as form fields.
+    pub fn form(&self) -> BTreeMap<String, String> {
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
+    }
+}
+
+/// A backend's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl SandboxResponse {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+        }
+    }
+    /// An answer without a body.
+    pub fn empty(status: u16) -> Self {
+        Self { status, body: None }
+    }
+}
+
+/// A provider's behaviour in the sandbox.
+pub trait Backend: Send + Sync + 'static {
+    /// The provider.
+    fn provider(&self) -> Provider;
+    /// The provider's spec (YAML).
+    fn spec(&self) -> &'static str;
+    /// Answers a request, or `None` to answer with the spec's example.
+    fn handle(&self, request: &SandboxRequest, example: &Example) -> Option<SandboxResponse>;
+}
+
+/// The documented success answer of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// Its status.
+    pub status: u16,
+    /// Its example body, if the spec has one.
+    pub body: Option<Value>,
+}
+
+struct Operation {
+    method: Method,
+    segments: Vec<Segment>,
+    id: &'static str,
+    example: Example,
+}
+
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+/// The operations of a spec, for matching requests.
+pub(crate) struct Routes {
+    ops: Vec<Operation>,
+}
+
+impl Routes {
+    /// Reads the spec. Operation ids are leaked once per sandbox start (a handful of strings).
+    pub(crate) fn from_spec(yaml: &str) -> Result<Self, String> {
+        let doc: Value = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        let mut ops = Vec::new();
+        let paths = doc["paths"].as_object().ok_or("spec has no paths")?;
+        for (path, item) in paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Ok(m) = method.to_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                let Some(id) = op["operationId"].as_str() else {
+                    continue;
+                };
+                let segments = path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => Segment::Param(name.to_owned()),
+                            None => Segment::Literal(s.to_owned()),
+                        },
+                    )
+                    .collect();
+                ops.push(Operation {
+                    method: m,
+                    segments,
+                    id: Box::leak(id.to_owned().into_boxed_str()),
+                    example: success_example(&doc, op),
+                });
+            }
+        }
+        // Literal segments win over parameters (`/produto/null/preco` vs `/produto/{codigo}`).
+        ops.sort_by_key(|o| {
+            o.segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Param(_)))
+                .count()
+        });
+        Ok(Self { ops })
+    }
+
+    fn find(&self, method: &Method, path: &str) -> Option<(&Operation, BTreeMap<String, String>)> {
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.ops
+            .iter()
+            .filter(|o| o.method == *method && o.segments.len() == parts.len())
+            .find_map(|o| {
+                let mut params = BTreeMap::new();
+                for (seg, part) in o.segments.iter().zip(&parts) {
+                    match seg {
+                        Segment::Literal(l) if l == part => {}
+                        Segment::Literal(_) => return None,
+                        Segment::Param(name) => {
+                            let decoded = percent_decode(part);
+                            params.insert(name.clone(), decoded);
+                        }
+                    }
+                }
+                Some((o, params))
+            })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}
+
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let mut cur = doc;
+            for part in r.trim_start_matches("#/").split('/') {
+                cur = &cur[part];
+            }
+            resolve(doc, cur)
+        }
+        None => v,
+    }
+}
+
+fn success_example(doc: &Value, op: &Value) -> Example {
+    let responses = op["responses"].as_object().cloned().unwrap_or_default();
+    let Some((code, resp)) = responses.iter().find(|(k, _)| k.starts_with('2')) else {
+        return Example {
+            status: 200,
+            body: None,
+        };
+    };
+    let resp = resolve(doc, resp);
+    let media = &resp["content"]["application/json"];
+    let body = media
+        .get("example")
+        .cloned()
+        .or_else(|| {
+            media["examples"]
+                .as_object()
+                .and_then(|e| e.values().next())
+                .map(|e| resolve(doc, e)["value"].clone())
+        })
+        .or_else(|| resolve(doc, &media["schema"]).get("example").cloned());
+    Example {
+        status: code.parse().unwrap_or(200),
+        body,
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    base_url: String,
+    provider: Provider,
+    requests: Arc<AtomicU64>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts `backend` on a free port of 127.0.0.1 (on the current tokio runtime).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when the spec cannot be read or no port can be bound.
+    pub async fn start(backend: Arc<dyn Backend>) -> Result<Self, Error> {
+        let provider = backend.provider();
+        let fail = |m: String| Error::new(provider, "sandbox", ErrorKind::Config { message: m });
+        let routes = Arc::new(
+            Routes::from_spec(backend.spec()).map_err(|e| fail(format!("sandbox spec: {e}")))?,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| fail(format!("cannot bind 127.0.0.1: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
+        let requests = Arc::new(AtomicU64::new(0));
+        let counter = requests.clone();
+        let app = axum::Router::new().fallback(move |req: Request<Body>| {
+            let routes = routes.clone();
+            let backend = backend.clone();
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+                dispatch(&routes, backend.as_ref(), req).await
+            }
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            base_url: format!("http://{addr}"),
+            provider,
+            requests,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// Base URL to give a client (`http://127.0.0.1:<port>`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// Requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn dispatch(routes: &Routes, backend: &dyn Backend, req: Request<Body>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| {
+            // First value wins for a repeated parameter.
+            let mut map = BTreeMap::new();
+            for (k, v) in url::form_urlencoded::parse(q.as_bytes()).into_owned() {
+                map.entry(k).or_insert(v);
+            }
+            map
+        })
+        .unwrap_or_default();
+    let matched = routes.find(&parts.method, parts.uri.path());
+    let (operation, params, example) = match matched {
+        Some((op, params)) => (Some(op.id), params, op.example.clone()),
+        None => (
+            None,
+            BTreeMap::new(),
+            Example {
+                status: 404,
+                body: None,
+            },
+        ),
+    };
+    let request = SandboxRequest {
+        method: parts.method,
+        operation,
+        params,
+        query,
+        headers: parts.headers,
+        body,
+    };
+    let answer = backend
+        .handle(&request, &example)
+        .unwrap_or_else(|| match operation {
+            Some(_) => SandboxResponse {
+                status: example.status,
+                body: example.body.clone(),
+            },
+            None => SandboxResponse::json(
+                404,
+                serde_json::json!({"message": "no such operation in the sandbox"}),
+            ),
+        });
+    let mut response =
+        Response::builder().status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+    let body = match answer.body {
+        Some(v) => {
+            response = response.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    response
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /produto/{codigo}/preco:
+    get:
+      operationId: get_price
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              example: {preco: '1.00'}
+  /produto/null/preco:
+    get:
+      operationId: literal
+      responses:
+        '201': {description: ok}
+"#;
+
+    #[test]
+    fn literal_segments_win_and_params_are_decoded() {
+        let routes = Routes::from_spec(SPEC).unwrap();
+        let (op, _) = routes.find(&Method::GET, "/produto/null/preco").unwrap();
+        assert_eq!(op.id, "literal");
+        let (op, params) = routes.find(&Method::GET, "/produto/A%2FB/preco").unwrap();
+        assert_eq!(op.id, "get_price");
+        assert_eq!(params["codigo"], "A/B");
+        assert_eq!(op.example.body, Some(serde_json::json!({"preco": "1.00"})));
+        assert!(routes.find(&Method::POST, "/produto/1/preco").is_none());
+    }
+}
