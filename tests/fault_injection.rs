@@ -205,3 +205,74 @@ mod ecomdc {
         assert_eq!(server.count(), calls + 100);
     }
 }
+
+#[cfg(feature = "appclubmais")]
+mod appclubmais {
+    use std::sync::Arc;
+
+    use brcommerce::appclubmais::{Client, Credentials};
+    use brcommerce::common::token::{MemoryStore, TokenSet};
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    use super::common::fast_retry;
+    use super::common::script_server::{ScriptServer, Step};
+
+    /// A client with a valid token already stored, so every request the server sees is the call.
+    fn client(server: &ScriptServer) -> Client {
+        let token = TokenSet::issued("t".into(), None, Some(30 * 24 * 3600));
+        Client::builder(Credentials::new(1, "s"))
+            .base_url(&server.base_url)
+            .retry(fast_retry())
+            .token_store(Arc::new(MemoryStore::with(token)))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fault_appclubmais_reads_survive_resets_and_5xx() {
+        let ok = Step::json(200, json!({"success": true, "data": []}));
+        let server = ScriptServer::start(vec![Step::Reset, Step::text(503, "busy"), ok]).await;
+        assert!(client(&server).promotions().await.unwrap().is_empty());
+        assert_eq!(server.count(), 3);
+    }
+
+    #[tokio::test]
+    async fn fault_appclubmais_a_purchase_is_never_sent_twice() {
+        let server = ScriptServer::start(vec![
+            Step::CloseMidBody,
+            Step::json(201, json!({"success": true})),
+        ])
+        .await;
+        let err = client(&server)
+            .register_purchase(9, dec!(10), &[])
+            .await
+            .unwrap_err();
+        assert_eq!(server.count(), 1);
+        assert!(err.may_have_been_applied(), "{err}");
+        assert_eq!(err.operation(), "register_purchase");
+    }
+
+    #[tokio::test]
+    async fn fault_appclubmais_put_status_is_repeated_after_a_reset() {
+        let server = ScriptServer::start(vec![
+            Step::Reset,
+            Step::json(200, json!({"success": true, "data": "ENTREGUE"})),
+        ])
+        .await;
+        let status = client(&server)
+            .set_order_status(
+                51,
+                brcommerce::appclubmais::types::OrderStatusKnown::Entregue,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            status,
+            brcommerce::appclubmais::types::OrderStatus::Known(
+                brcommerce::appclubmais::types::OrderStatusKnown::Entregue
+            )
+        ));
+        assert_eq!(server.count(), 2);
+    }
+}

@@ -121,3 +121,61 @@ mod ecomdc {
         assert!(all.contains("get_stock"), "{all}");
     }
 }
+
+#[cfg(feature = "appclubmais")]
+mod appclubmais {
+    use brcommerce::appclubmais::{Client, Credentials};
+    use httpmock::Method::{GET, POST};
+    use httpmock::MockServer;
+    use serde_json::json;
+
+    use super::{assert_clean, logs};
+
+    const SECRET: &str = "redact-acm-secret-11aa22";
+    const TOKEN: &str = "redact-acm-token-33bb44";
+
+    #[tokio::test]
+    async fn redact_appclubmais_secret_and_token() {
+        let _ = logs();
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/oauth/token");
+                then.status(200)
+                    .json_body(json!({"access_token": TOKEN, "expires_in": 31536000}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/api/v1/promocoes");
+                then.status(200)
+                    .json_body(json!({"success": true, "data": []}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/api/v1/pedidos");
+                then.status(401)
+                    .json_body(json!({"message": "Unauthenticated."}));
+            })
+            .await;
+        let credentials = Credentials::new(29, SECRET);
+        let client = Client::builder(credentials.clone())
+            .base_url(server.base_url())
+            .build()
+            .unwrap();
+        client.promotions().await.unwrap();
+        let err = client.pending_orders().await.unwrap_err();
+        for secret in [SECRET, TOKEN] {
+            assert_clean(
+                secret,
+                &[
+                    format!("{credentials:?}"),
+                    format!("{client:?}"),
+                    format!("{err:?}"),
+                    err.to_string(),
+                ],
+            );
+        }
+    }
+}

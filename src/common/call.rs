@@ -27,12 +27,27 @@ impl ErrorBody for () {
     }
 }
 
-/// A generated call, boxed once where it is created so it is not copied on its way in.
-pub(crate) type Generated<'a, T, E> =
+/// A generated call, boxed as soon as it is handed over so the large generated future is not
+/// copied again on its way in.
+type Generated<'a, T, E> =
     std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a>>;
 
 /// Runs a generated call under `options` and maps its error.
-pub(crate) async fn run<T, E>(
+pub(crate) fn run<'a, T, E, F>(
+    rt: &'a Runtime,
+    operation: &'static str,
+    options: CallOptions,
+    call: F,
+) -> impl Future<Output = Result<T, Error>> + Send + 'a
+where
+    T: DeserializeOwned + Send + 'a,
+    E: ErrorBody + Send + 'a,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
+{
+    run_boxed(rt, operation, options, Box::pin(call))
+}
+
+async fn run_boxed<T, E>(
     rt: &Runtime,
     operation: &'static str,
     options: CallOptions,

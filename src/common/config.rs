@@ -25,6 +25,7 @@ pub struct Options {
     pub(crate) rate_limits: Option<RateLimits>,
     pub(crate) pacer: Option<Arc<dyn Pacer>>,
     pub(crate) user_agent: Option<String>,
+    pub(crate) token_store: Option<Arc<dyn crate::common::token::TokenStore>>,
 }
 
 impl fmt::Debug for Options {
@@ -36,6 +37,7 @@ impl fmt::Debug for Options {
             .field("retry", &self.retry)
             .field("rate_limits", &self.rate_limits)
             .field("pacer", &self.pacer)
+            .field("token_store", &self.token_store)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +110,19 @@ impl<C> Builder<C> {
     }
 }
 
+/// Credentials of providers that authenticate with OAuth tokens (PluggTo, AppClubMais,
+/// ConnectPlug): their builders accept a [`TokenStore`](crate::common::token::TokenStore).
+pub trait TokenCredentials {}
+
+impl<C: TokenCredentials> Builder<C> {
+    /// Where tokens are kept (default: memory). A [`FileStore`](crate::common::token::FileStore)
+    /// survives restarts; a store shared by several processes lets them share one token.
+    pub fn token_store(mut self, store: Arc<dyn crate::common::token::TokenStore>) -> Self {
+        self.options.token_store = Some(store);
+        self
+    }
+}
+
 /// What a provider module fixes about its clients.
 #[derive(Debug, Clone)]
 pub(crate) struct ProviderDefaults {
@@ -172,6 +187,29 @@ impl Options {
             http,
             runtime,
         })
+    }
+}
+
+impl Assembled {
+    /// Adds token authentication: `make_fetcher` gets these parts *without* authentication (for
+    /// a generated client that calls the token endpoint) and returns the provider's grant.
+    pub(crate) fn with_token_auth(
+        mut self,
+        make_fetcher: impl FnOnce(&Assembled) -> Arc<dyn crate::common::token::TokenFetcher>,
+        store: Arc<dyn crate::common::token::TokenStore>,
+        placement: crate::common::token::Placement,
+        margin: Duration,
+    ) -> (Self, crate::common::token::TokenAuth) {
+        let fetcher = make_fetcher(&self);
+        let auth = crate::common::token::TokenAuth::new(
+            self.runtime.provider,
+            fetcher,
+            store,
+            placement,
+            margin,
+        );
+        self.runtime.auth = Some(Arc::new(auth.clone()));
+        (self, auth)
     }
 }
 

@@ -22,12 +22,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use reqwest::Request;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::common::error::{Error, ErrorKind, Provider};
 use crate::common::runtime::Authenticator;
+use crate::common::secret::sensitive_header;
 
 /// Tokens as issued by a provider.
 #[derive(Clone)]
@@ -501,14 +502,13 @@ impl TokenAuth {
     fn apply(&self, request: &mut Request, token: &SecretString) -> Result<(), Error> {
         match self.inner.placement {
             Placement::Bearer => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                let value = sensitive_header(&format!("Bearer {}", token.expose_secret()))
                     .map_err(|_| {
                         auth_error(
                             self.inner.provider,
                             "the access token is not a valid header value".into(),
                         )
                     })?;
-                value.set_sensitive(true);
                 request.headers_mut().insert(AUTHORIZATION, value);
             }
             Placement::Query(name) => {

@@ -153,14 +153,13 @@ impl Client {
         &self.raw.inner
     }
 
-    /// Runs a generated call; boxed right away so the large generated future is not copied.
     fn call<'a, T, F>(
         &'a self,
         operation: &'static str,
         fut: F,
     ) -> impl std::future::Future<Output = Result<T>> + 'a
     where
-        T: serde::de::DeserializeOwned + 'a,
+        T: serde::de::DeserializeOwned + Send + 'a,
         F: std::future::Future<
                 Output = std::result::Result<
                     progenitor_client::ResponseValue<T>,
@@ -169,12 +168,7 @@ impl Client {
             > + Send
             + 'a,
     {
-        call::run(
-            self.runtime(),
-            operation,
-            self.options.clone(),
-            Box::pin(fut),
-        )
+        call::run(self.runtime(), operation, self.options.clone(), fut)
     }
 
     // ----- products -----
