@@ -191,6 +191,10 @@ impl Options {
 }
 
 impl Assembled {
+    #[cfg_attr(
+        not(any(feature = "pluggto", feature = "appclubmais", feature = "connectplug")),
+        allow(dead_code)
+    )]
     /// Adds token authentication: `make_fetcher` gets these parts *without* authentication (for
     /// a generated client that calls the token endpoint) and returns the provider's grant.
     pub(crate) fn with_token_auth(
