@@ -106,9 +106,27 @@ fn run_generator(
 }
 
 fn pretty(tokens: proc_macro2::TokenStream) -> Result<String, String> {
-    let file = syn::parse2::<syn::File>(tokens)
+    let file = syn::parse2::<syn::File>(raw_keywords(tokens))
         .map_err(|e| format!("generated code does not parse (progenitor bug?): {e}"))?;
     Ok(prettyplease::unparse(&file))
+}
+
+/// Escapes identifiers that are keywords in edition 2024 (typify's schemars code names a
+/// parameter and a module `gen`).
+fn raw_keywords(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Ident, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Ident(i) if i == "gen" => TokenTree::Ident(Ident::new_raw("gen", i.span())),
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), raw_keywords(g.stream()));
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// Drops operations marked `x-handwritten: true` (multipart uploads and the like): the spec

@@ -142,6 +142,10 @@ impl Bodies {
         let last = bodies.last().expect("no request was received");
         serde_json::from_str(last).unwrap_or_else(|e| panic!("body is not JSON ({e}): {last}"))
     }
+    /// Every recorded body, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
     /// How many requests were recorded.
     pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()

@@ -1,0 +1,1021 @@
+//! The PluggTo client: credentials and grants, envelopes, paging and one method per operation.
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use futures::Stream;
+use futures::future::BoxFuture;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{generated, types};
+use crate::common::call;
+use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, config_error};
+use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::paginate::{self, PageOf};
+use crate::common::ratelimit::RateLimits;
+use crate::common::retry::RetryPolicy;
+use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
+
+const P: Provider = Provider::Pluggto;
+
+/// Production base URL.
+pub const BASE_URL: &str = "https://api.plugg.to";
+
+/// The largest page PluggTo serves.
+const MAX_LIMIT: i64 = 100;
+
+/// How the first token is obtained.
+#[derive(Clone)]
+enum Grant {
+    /// The user's API key and API password (not the panel login).
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    /// The `pluggtocode` your app URL received; valid once, for a few minutes.
+    AuthorizationCode(SecretString),
+    /// A refresh token obtained elsewhere (e.g. by an earlier authorization-code exchange).
+    RefreshToken(SecretString),
+}
+
+/// The plugin/app credentials and the grant that identifies the user.
+#[derive(Clone)]
+pub struct Credentials {
+    client_id: String,
+    client_secret: SecretString,
+    grant: Grant,
+    user_id: Option<String>,
+}
+
+impl Credentials {
+    /// Password grant: the plugin's client id and secret, and the user's API key and password.
+    pub fn password(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self::with_grant(
+            client_id,
+            client_secret,
+            Grant::Password {
+                username: username.into(),
+                password: SecretString::from(password.into()),
+            },
+        )
+    }
+
+    /// Authorization-code grant (apps opened inside PluggTo): the `pluggtocode` parameter your
+    /// app URL received. The code works once; afterwards the client lives on the refresh tokens
+    /// it keeps in its token store.
+    pub fn authorization_code(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        code: impl Into<String>,
+    ) -> Self {
+        Self::with_grant(
+            client_id,
+            client_secret,
+            Grant::AuthorizationCode(SecretString::from(code.into())),
+        )
+    }
+
+    /// Starts from a refresh token you kept. A token store holding a newer one takes precedence.
+    pub fn refresh_token(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Self {
+        Self::with_grant(
+            client_id,
+            client_secret,
+            Grant::RefreshToken(SecretString::from(refresh_token.into())),
+        )
+    }
+
+    fn with_grant(id: impl Into<String>, secret: impl Into<String>, grant: Grant) -> Self {
+        Self {
+            client_id: id.into(),
+            client_secret: SecretString::from(secret.into()),
+            grant,
+            user_id: None,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grant = match &self.grant {
+            Grant::Password { username, .. } => format!("password (user {username})"),
+            Grant::AuthorizationCode(_) => "authorization_code".to_owned(),
+            Grant::RefreshToken(_) => "refresh_token".to_owned(),
+        };
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("grant", &grant)
+            .field("user_id", &self.user_id)
+            .finish()
+    }
+}
+
+impl TokenCredentials for Credentials {}
+
+fn defaults() -> ProviderDefaults {
+    ProviderDefaults {
+        provider: P,
+        base_url: BASE_URL,
+        // No published quotas.
+        rate_limits: RateLimits::unlimited(),
+        retry: RetryPolicy::standard(),
+        auth_statuses: &[401],
+        idempotency_keys: false,
+    }
+}
+
+/// PluggTo's grants through the generated token operation. The refresh grant is preferred when
+/// a refresh token is known; a refused refresh falls back to the password grant (reusable) or to
+/// an authorization code that was never used.
+struct Grants {
+    raw: generated::Client,
+    credentials: Credentials,
+    code_used: AtomicBool,
+}
+
+impl fmt::Debug for Grants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grants")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Grants {
+    fn request(&self, grant: types::GrantType) -> types::TokenRequest {
+        types::TokenRequest {
+            grant_type: grant,
+            client_id: self.credentials.client_id.clone(),
+            client_secret: self.credentials.client_secret.expose_secret().to_owned(),
+            username: None,
+            password: None,
+            code: None,
+            refresh_token: None,
+        }
+    }
+
+    async fn exchange(&self, body: types::TokenRequest) -> Result<TokenSet> {
+        let req = self.raw.issue_token().body(body).send();
+        let token: types::TokenResponse =
+            call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
+                .await
+                .map_err(token_refused)?;
+        Ok(TokenSet::issued(
+            token.access_token,
+            token.refresh_token,
+            token.expires_in.and_then(|s| u64::try_from(s).ok()),
+        ))
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet> {
+        let mut body = self.request(types::GrantType::RefreshToken);
+        body.refresh_token = Some(refresh_token.expose_secret().to_owned());
+        self.exchange(body).await
+    }
+
+    /// The primary grant, when it can (still) be used.
+    async fn primary(&self) -> Option<Result<TokenSet>> {
+        match &self.credentials.grant {
+            Grant::Password { username, password } => {
+                let mut body = self.request(types::GrantType::Password);
+                body.username = Some(username.clone());
+                body.password = Some(password.expose_secret().to_owned());
+                Some(self.exchange(body).await)
+            }
+            Grant::AuthorizationCode(code) => {
+                if self.code_used.swap(true, Ordering::SeqCst) {
+                    return None;
+                }
+                let mut body = self.request(types::GrantType::AuthorizationCode);
+                body.code = Some(code.expose_secret().to_owned());
+                Some(self.exchange(body).await)
+            }
+            Grant::RefreshToken(token) => {
+                if self.code_used.swap(true, Ordering::SeqCst) {
+                    return None;
+                }
+                Some(self.refresh(token).await)
+            }
+        }
+    }
+}
+
+impl TokenFetcher for Grants {
+    fn fetch<'a>(&'a self, previous: Option<&'a TokenSet>) -> BoxFuture<'a, Result<TokenSet>> {
+        Box::pin(async move {
+            if let Some(refresh_token) = previous.and_then(|p| p.refresh_token.as_ref()) {
+                // Whatever the outcome, the initial refresh token/code is superseded.
+                self.code_used.store(true, Ordering::SeqCst);
+                match self.refresh(refresh_token).await {
+                    Ok(t) => return Ok(t),
+                    Err(e) if matches!(e.kind(), ErrorKind::Auth { .. }) => {
+                        return match self.primary().await {
+                            Some(result) => result,
+                            None => Err(e),
+                        };
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            match self.primary().await {
+                Some(result) => result,
+                None => Err(Error::new(
+                    P,
+                    "issue_token",
+                    ErrorKind::Auth {
+                        status: None,
+                        message: "no usable refresh token and the one-time grant was already \
+                                  used; authorize the app again"
+                            .to_owned(),
+                    },
+                )),
+            }
+        })
+    }
+}
+
+/// Any refusal by the token endpoint is an authentication failure.
+fn token_refused(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::Provider(p) => {
+            let kind = ErrorKind::Auth {
+                status: Some(p.status),
+                message: p.message.clone(),
+            };
+            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
+        }
+        _ => e,
+    }
+}
+
+/// A PluggTo client. Cheap to clone; clones share the token, pool and counters.
+#[derive(Clone, Debug)]
+pub struct Client {
+    raw: generated::Client,
+    options: CallOptions,
+    auth: TokenAuth,
+}
+
+impl Builder<Credentials> {
+    /// Sends `x-user_id` on every call (acting for one user of a plugin with several users).
+    #[must_use]
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.credentials.user_id = Some(user_id.into());
+        self
+    }
+
+    /// Builds the client. The token is fetched on the first call (or taken from the store).
+    ///
+    /// # Errors
+    /// A configuration error when the base URL is not HTTPS (loopback hosts excepted) or the
+    /// user id is not a valid header value.
+    pub fn build(self) -> Result<Client> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(user) = &self.credentials.user_id {
+            let value = HeaderValue::from_str(user)
+                .map_err(|_| config_error(P, "the user id is not a valid header value"))?;
+            headers.insert(HeaderName::from_static("x-user_id"), value);
+        }
+        let store = self
+            .options
+            .token_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let credentials = self.credentials;
+        let parts = self.options.assemble(&defaults(), headers, None)?;
+        let (parts, auth) = parts.with_token_auth(
+            |plain| {
+                let raw = generated::Client::new_with_client(
+                    &plain.base_url,
+                    plain.http.clone(),
+                    Arc::new(plain.runtime.clone()),
+                );
+                Arc::new(Grants {
+                    raw,
+                    credentials,
+                    code_used: AtomicBool::new(false),
+                })
+            },
+            store,
+            Placement::Query("access_token"),
+            // Access tokens last an hour: renew two minutes early.
+            Duration::from_secs(120),
+        );
+        Ok(Client {
+            raw: generated::Client::new_with_client(
+                &parts.base_url,
+                parts.http,
+                Arc::new(parts.runtime),
+            ),
+            options: CallOptions::default(),
+            auth,
+        })
+    }
+}
+
+/// A range of days for the `created` / `modified` filters, sent as `YYYY-MM-DDtoYYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl DateRange {
+    /// Days `from` to `to`, both included.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when `to` is before `from`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self> {
+        if to < from {
+            return Err(Error::invalid_input(
+                P,
+                "date_range",
+                "to",
+                format!("{to} is before {from}"),
+            ));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// First day.
+    pub fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    /// Last day.
+    pub fn to(&self) -> NaiveDate {
+        self.to
+    }
+}
+
+impl fmt::Display for DateRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}to{}",
+            self.from.format("%Y-%m-%d"),
+            self.to.format("%Y-%m-%d")
+        )
+    }
+}
+
+/// Filters of [`Client::orders`]. Unset fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    /// Created in this range.
+    pub created: Option<DateRange>,
+    /// Changed in this range.
+    pub modified: Option<DateRange>,
+    /// With this status (any text; see [`types::OrderStatusKnown`] for the known ones).
+    pub status: Option<String>,
+    /// Containing this SKU.
+    pub sku: Option<String>,
+    /// From this sales channel.
+    pub channel: Option<String>,
+    /// With this id in the channel.
+    pub channel_id: Option<String>,
+    /// With this external id.
+    pub external: Option<String>,
+    /// Page size, 1–100 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Filters of [`Client::products`]. Unset fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductFilter {
+    /// Created in this range.
+    pub created: Option<DateRange>,
+    /// Changed in this range.
+    pub modified: Option<DateRange>,
+    /// Containing this SKU.
+    pub sku: Option<String>,
+    /// In this category.
+    pub category: Option<String>,
+    /// Page size, 1–100 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Filters of [`Client::messages`]. Unset fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageFilter {
+    /// Created in this range.
+    pub created: Option<DateRange>,
+    /// Changed in this range.
+    pub modified: Option<DateRange>,
+    /// From this channel.
+    pub channel: Option<String>,
+    /// Page size, 1–100 (default 100).
+    pub limit: Option<i64>,
+}
+
+impl OrderFilter {
+    /// No filter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl ProductFilter {
+    /// No filter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl MessageFilter {
+    /// No filter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// Items matching the filters, in all pages.
+    pub total: Option<i64>,
+    /// Items in this page, as PluggTo counts them.
+    pub showing: Option<i64>,
+    /// Page size.
+    pub limit: Option<i64>,
+    /// The items, unwrapped from their envelopes.
+    pub items: Vec<T>,
+    /// Cursor of the next page (the last item's id), or `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// The outcome of a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update<T> {
+    /// Stored; the resource as it is now.
+    Changed(T),
+    /// PluggTo changed nothing because the data sent equals what it holds (`not_updated`).
+    Unchanged {
+        /// PluggTo's explanation.
+        message: String,
+    },
+}
+
+impl<T> Update<T> {
+    /// The stored resource, if something changed.
+    pub fn changed(self) -> Option<T> {
+        match self {
+            Self::Changed(t) => Some(t),
+            Self::Unchanged { .. } => None,
+        }
+    }
+
+    /// True when PluggTo changed nothing.
+    pub fn is_unchanged(&self) -> bool {
+        matches!(self, Self::Unchanged { .. })
+    }
+}
+
+/// A stock change for one SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockChange {
+    /// Add (a return).
+    Increase(u32),
+    /// Subtract (a sale).
+    Decrease(u32),
+    /// Overwrite (a stock count).
+    Set(u32),
+}
+
+fn limit_of(operation: &'static str, limit: Option<i64>) -> Result<(i64, NonZeroU64)> {
+    let l = limit.unwrap_or(MAX_LIMIT);
+    match u64::try_from(l).ok().and_then(NonZeroU64::new) {
+        Some(n) if l <= MAX_LIMIT => Ok((l, n)),
+        _ => Err(Error::invalid_input(
+            P,
+            operation,
+            "limit",
+            format!("{l} is outside 1..={MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// The cursor after a page: the last item's id, unless the page was short (the last one).
+fn next_cursor(len: usize, limit: i64, last_id: Option<String>) -> Option<String> {
+    if len == 0 || i64::try_from(len).unwrap_or(i64::MAX) < limit {
+        None
+    } else {
+        last_id
+    }
+}
+
+/// `Unchanged` for PluggTo's `not_updated` answer; other errors stay errors.
+fn outcome<T>(result: Result<T>) -> Result<Update<T>> {
+    match result {
+        Ok(t) => Ok(Update::Changed(t)),
+        Err(e) => match e.provider_error() {
+            Some(p) if p.code.as_deref() == Some("not_updated") => Ok(Update::Unchanged {
+                message: p.message.clone(),
+            }),
+            _ => Err(e),
+        },
+    }
+}
+
+fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
+where
+    B: TryInto<T>,
+    B::Error: fmt::Display,
+{
+    value.try_into().map_err(|e| {
+        let message = e.to_string();
+        let field = call::builder_field(&message).unwrap_or("body").to_owned();
+        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
+    })
+}
+
+fn non_empty(operation: &'static str, field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_input(P, operation, field, "is empty"));
+    }
+    Ok(())
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
+        Builder::new(credentials)
+    }
+
+    /// A client with the default settings.
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new(credentials: Credentials) -> Result<Self> {
+        Self::builder(credentials).build()
+    }
+
+    /// The generated client (requests through it still get the token, retries and tracing).
+    pub fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    /// A handle whose calls use `options`.
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            options,
+            ..self.clone()
+        }
+    }
+
+    /// Requests and retries seen by this client and its clones.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.runtime().stats()
+    }
+
+    /// How many times the token endpoint was called.
+    pub fn token_requests(&self) -> u64 {
+        self.auth.fetch_count()
+    }
+
+    fn runtime(&self) -> &Runtime {
+        &self.raw.inner
+    }
+
+    fn call<'a, T, F>(
+        &'a self,
+        operation: &'static str,
+        fut: F,
+    ) -> impl std::future::Future<Output = Result<T>> + 'a
+    where
+        T: serde::de::DeserializeOwned + Send + 'a,
+        F: std::future::Future<
+                Output = std::result::Result<
+                    progenitor_client::ResponseValue<T>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            > + Send
+            + 'a,
+    {
+        call::run(self.runtime(), operation, self.options.clone(), fut)
+    }
+
+    // ----- orders -----
+
+    /// Creates an order; returns it as stored (with its PluggTo id).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming a missing field, a provider error (with
+    /// [`crate::Error::field_errors`] for invalid fields), or any other [`ErrorKind`].
+    pub async fn create_order<B>(&self, order: B) -> Result<types::Order>
+    where
+        B: TryInto<types::OrderInput>,
+        B::Error: fmt::Display,
+    {
+        let op = "create_order";
+        let body = typed::<types::OrderInput, _>(order, op)?;
+        let env = self
+            .call(op, self.raw.create_order().body(body).send())
+            .await?;
+        Ok(env.order)
+    }
+
+    /// An order by its PluggTo id.
+    ///
+    /// # Errors
+    /// A provider error (404 when unknown) or any other [`ErrorKind`].
+    pub async fn order(&self, id: &str) -> Result<types::Order> {
+        let op = "get_order";
+        non_empty(op, "id", id)?;
+        let env = self.call(op, self.raw.get_order().id(id).send()).await?;
+        Ok(env.order)
+    }
+
+    /// Changes an order (status, shipments, ...). A change that PluggTo finds identical to what
+    /// it holds is [`Update::Unchanged`].
+    ///
+    /// # Errors
+    /// As [`Client::create_order`].
+    pub async fn update_order<B>(&self, id: &str, change: B) -> Result<Update<types::Order>>
+    where
+        B: TryInto<types::OrderUpdate>,
+        B::Error: fmt::Display,
+    {
+        let op = "update_order";
+        non_empty(op, "id", id)?;
+        let body = typed::<types::OrderUpdate, _>(change, op)?;
+        outcome(
+            self.call(op, self.raw.update_order().id(id).body(body).send())
+                .await
+                .map(|env| env.order),
+        )
+    }
+
+    /// One page of orders, starting after the order with id `next` (`None`: the first page).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a limit outside 1–100, or any other [`ErrorKind`].
+    pub async fn orders_page(
+        &self,
+        filter: &OrderFilter,
+        next: Option<&str>,
+    ) -> Result<Page<types::Order>> {
+        let op = "list_orders";
+        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let mut req = self.raw.list_orders().limit(page_size);
+        if let Some(n) = next {
+            req = req.next(n);
+        }
+        if let Some(r) = filter.created {
+            req = req.created(r.to_string());
+        }
+        if let Some(r) = filter.modified {
+            req = req.modified(r.to_string());
+        }
+        if let Some(v) = &filter.status {
+            req = req.status(v.clone());
+        }
+        if let Some(v) = &filter.sku {
+            req = req.sku(v.clone());
+        }
+        if let Some(v) = &filter.channel {
+            req = req.channel(v.clone());
+        }
+        if let Some(v) = &filter.channel_id {
+            req = req.channel_id(v.clone());
+        }
+        if let Some(v) = &filter.external {
+            req = req.external(v.clone());
+        }
+        let list = self.call(op, req.send()).await?;
+        let items: Vec<types::Order> = list.result.into_iter().map(|e| e.order).collect();
+        let last = items.last().map(|o| o.id.clone());
+        Ok(Page {
+            total: list.total,
+            showing: list.showing,
+            limit: list.limit,
+            next: next_cursor(items.len(), limit, last),
+            items,
+        })
+    }
+
+    /// Every order matching `filter`, page after page (one page in memory at a time).
+    pub fn orders(
+        &self,
+        filter: &OrderFilter,
+    ) -> impl Stream<Item = Result<types::Order>> + Send + '_ {
+        let filter = filter.clone();
+        paginate::stream(P, "list_orders", None::<String>, move |next| {
+            let filter = filter.clone();
+            async move {
+                let page = self.orders_page(&filter, next.as_deref()).await?;
+                Ok(PageOf {
+                    items: page.items,
+                    next: page.next.map(Some),
+                })
+            }
+        })
+    }
+
+    // ----- products and SKUs -----
+
+    /// A product by its PluggTo id.
+    ///
+    /// # Errors
+    /// A provider error (404 when unknown) or any other [`ErrorKind`].
+    pub async fn product(&self, id: &str) -> Result<types::Product> {
+        let op = "get_product";
+        non_empty(op, "id", id)?;
+        let env = self.call(op, self.raw.get_product().id(id).send()).await?;
+        Ok(env.product)
+    }
+
+    /// A product by its SKU (parent or variation).
+    ///
+    /// # Errors
+    /// As [`Client::product`].
+    pub async fn product_by_sku(&self, sku: &str) -> Result<types::Product> {
+        let op = "get_sku";
+        non_empty(op, "sku", sku)?;
+        let env = self.call(op, self.raw.get_sku().sku(sku).send()).await?;
+        Ok(env.product)
+    }
+
+    /// Creates or replaces the product with this SKU (simple, with variations, or a kit).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming a missing field, or any other [`ErrorKind`].
+    pub async fn put_product<B>(&self, sku: &str, product: B) -> Result<Update<types::Product>>
+    where
+        B: TryInto<types::ProductInput>,
+        B::Error: fmt::Display,
+    {
+        let op = "put_sku";
+        non_empty(op, "sku", sku)?;
+        let body = typed::<types::ProductInput, _>(product, op)?;
+        outcome(
+            self.call(op, self.raw.put_sku().sku(sku).body(body).send())
+                .await
+                .map(|env| env.product),
+        )
+    }
+
+    /// Deletes the product with this SKU.
+    ///
+    /// # Errors
+    /// A provider error (404 when unknown) or any other [`ErrorKind`].
+    pub async fn delete_product(&self, sku: &str) -> Result<()> {
+        let op = "delete_sku";
+        non_empty(op, "sku", sku)?;
+        self.call(op, self.raw.delete_sku().sku(sku).send())
+            .await
+            .map(|_| ())
+    }
+
+    /// Changes the stock of one SKU.
+    ///
+    /// # Errors
+    /// As [`Client::put_product`].
+    pub async fn update_stock(
+        &self,
+        sku: &str,
+        change: StockChange,
+    ) -> Result<Update<types::Product>> {
+        let op = "update_sku_stock";
+        non_empty(op, "sku", sku)?;
+        let (action, quantity) = match change {
+            StockChange::Increase(q) => (types::StockAction::Increase, q),
+            StockChange::Decrease(q) => (types::StockAction::Decrease, q),
+            StockChange::Set(q) => (types::StockAction::Update, q),
+        };
+        let body = types::StockUpdate {
+            action,
+            quantity: u64::from(quantity),
+            sku: Some(sku.to_owned()),
+        };
+        outcome(
+            self.call(op, self.raw.update_sku_stock().sku(sku).body(body).send())
+                .await
+                .map(|env| env.product),
+        )
+    }
+
+    /// One page of products, starting after the product with id `next`.
+    ///
+    /// # Errors
+    /// As [`Client::orders_page`].
+    pub async fn products_page(
+        &self,
+        filter: &ProductFilter,
+        next: Option<&str>,
+    ) -> Result<Page<types::Product>> {
+        let op = "list_products";
+        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let mut req = self.raw.list_products().limit(page_size);
+        if let Some(n) = next {
+            req = req.next(n);
+        }
+        if let Some(r) = filter.created {
+            req = req.created(r.to_string());
+        }
+        if let Some(r) = filter.modified {
+            req = req.modified(r.to_string());
+        }
+        if let Some(v) = &filter.sku {
+            req = req.sku(v.clone());
+        }
+        if let Some(v) = &filter.category {
+            req = req.category(v.clone());
+        }
+        let list = self.call(op, req.send()).await?;
+        let items: Vec<types::Product> = list.result.into_iter().map(|e| e.product).collect();
+        let last = items.last().and_then(|p| p.id.clone());
+        Ok(Page {
+            total: list.total,
+            showing: list.showing,
+            limit: list.limit,
+            next: next_cursor(items.len(), limit, last),
+            items,
+        })
+    }
+
+    /// Every product matching `filter`, page after page.
+    pub fn products(
+        &self,
+        filter: &ProductFilter,
+    ) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
+        let filter = filter.clone();
+        paginate::stream(P, "list_products", None::<String>, move |next| {
+            let filter = filter.clone();
+            async move {
+                let page = self.products_page(&filter, next.as_deref()).await?;
+                Ok(PageOf {
+                    items: page.items,
+                    next: page.next.map(Some),
+                })
+            }
+        })
+    }
+
+    // ----- shipping -----
+
+    /// Freight options for a postal code (CEP, digits) and `(sku, quantity)` items.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a CEP that is not 8 digits or no items, or any other
+    /// [`ErrorKind`].
+    pub async fn quote_shipping(
+        &self,
+        postal_code: &str,
+        items: &[(&str, u32)],
+    ) -> Result<Vec<types::ShippingOption>> {
+        let op = "quote_shipping";
+        let cep: String = postal_code.chars().filter(char::is_ascii_digit).collect();
+        if cep.len() != 8 || postal_code.chars().any(|c| c.is_alphabetic()) {
+            return Err(Error::invalid_input(
+                P,
+                op,
+                "postalcode",
+                format!("{postal_code:?} is not an 8-digit CEP"),
+            ));
+        }
+        if items.is_empty() {
+            return Err(Error::invalid_input(P, op, "skus", "no items"));
+        }
+        if let Some((sku, _)) = items.iter().find(|(s, _)| s.contains([',', ':'])) {
+            return Err(Error::invalid_input(
+                P,
+                op,
+                "skus",
+                format!("{sku:?} contains ',' or ':'"),
+            ));
+        }
+        let skus = items
+            .iter()
+            .map(|(s, q)| format!("{s}:{q}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let quote = self
+            .call(
+                op,
+                self.raw
+                    .quote_shipping()
+                    .postalcode(cep)
+                    .country("BRA")
+                    .skus(skus)
+                    .send(),
+            )
+            .await?;
+        Ok(quote.0)
+    }
+
+    // ----- messages -----
+
+    /// Creates a message (question, claim, ...); returns it as stored.
+    ///
+    /// # Errors
+    /// As [`Client::create_order`].
+    pub async fn create_message<B>(&self, message: B) -> Result<types::Message>
+    where
+        B: TryInto<types::MessageInput>,
+        B::Error: fmt::Display,
+    {
+        let op = "create_message";
+        let body = typed::<types::MessageInput, _>(message, op)?;
+        let env = self
+            .call(op, self.raw.create_message().body(body).send())
+            .await?;
+        Ok(env.message)
+    }
+
+    /// Adds interactions (answers) to existing messages; each carries its message id.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for an empty list, or any other [`ErrorKind`].
+    pub async fn add_message_interactions(
+        &self,
+        interactions: Vec<types::MessageInteraction>,
+    ) -> Result<types::Message> {
+        let op = "add_message_interactions";
+        if interactions.is_empty() {
+            return Err(Error::invalid_input(
+                P,
+                op,
+                "interections",
+                "no interactions",
+            ));
+        }
+        let body = types::MessageInteractionUpdate {
+            interections: interactions,
+        };
+        let env = self
+            .call(op, self.raw.add_message_interactions().body(body).send())
+            .await?;
+        Ok(env.message)
+    }
+
+    /// One page of messages, starting after the message with id `next`.
+    ///
+    /// # Errors
+    /// As [`Client::orders_page`].
+    pub async fn messages_page(
+        &self,
+        filter: &MessageFilter,
+        next: Option<&str>,
+    ) -> Result<Page<types::Message>> {
+        let op = "list_messages";
+        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let mut req = self.raw.list_messages().limit(page_size);
+        if let Some(n) = next {
+            req = req.next(n);
+        }
+        if let Some(r) = filter.created {
+            req = req.created(r.to_string());
+        }
+        if let Some(r) = filter.modified {
+            req = req.modified(r.to_string());
+        }
+        if let Some(v) = &filter.channel {
+            req = req.channel(v.clone());
+        }
+        let list = self.call(op, req.send()).await?;
+        let items: Vec<types::Message> = list.result.into_iter().map(|e| e.message).collect();
+        let last = items.last().map(|m| m.id.clone());
+        Ok(Page {
+            total: list.total,
+            showing: list.showing,
+            limit: list.limit,
+            next: next_cursor(items.len(), limit, last),
+            items,
+        })
+    }
+
+    /// Every message matching `filter`, page after page.
+    pub fn messages(
+        &self,
+        filter: &MessageFilter,
+    ) -> impl Stream<Item = Result<types::Message>> + Send + '_ {
+        let filter = filter.clone();
+        paginate::stream(P, "list_messages", None::<String>, move |next| {
+            let filter = filter.clone();
+            async move {
+                let page = self.messages_page(&filter, next.as_deref()).await?;
+                Ok(PageOf {
+                    items: page.items,
+                    next: page.next.map(Some),
+                })
+            }
+        })
+    }
+}
