@@ -155,6 +155,45 @@ fn without_handwritten(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
             }
         }
     }
+    // Header parameters the client sets once for every call (`x-client-header: true` on a
+    // component parameter, e.g. ConnectPlug's company id) are not asked for per call.
+    let client_headers: Vec<String> = spec
+        .components
+        .iter()
+        .flat_map(|c| c.parameters.iter())
+        .filter(|(_, p)| match p {
+            openapiv3::ReferenceOr::Item(p) => {
+                p.parameter_data_ref().extensions.get("x-client-header")
+                    == Some(&serde_json::Value::Bool(true))
+            }
+            openapiv3::ReferenceOr::Reference { .. } => false,
+        })
+        .map(|(name, _)| format!("#/components/parameters/{name}"))
+        .collect();
+    if !client_headers.is_empty() {
+        for item in spec.paths.paths.values_mut() {
+            if let openapiv3::ReferenceOr::Item(item) = item {
+                for op in [
+                    &mut item.get,
+                    &mut item.put,
+                    &mut item.post,
+                    &mut item.delete,
+                    &mut item.options,
+                    &mut item.head,
+                    &mut item.patch,
+                    &mut item.trace,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    op.parameters.retain(|p| {
+                        !matches!(p, openapiv3::ReferenceOr::Reference { reference }
+                            if client_headers.contains(reference))
+                    });
+                }
+            }
+        }
+    }
     spec.paths.paths.retain(|_, item| match item {
         openapiv3::ReferenceOr::Item(item) => item.iter().next().is_some(),
         openapiv3::ReferenceOr::Reference { .. } => true,

@@ -243,7 +243,7 @@ pub(crate) fn config_error(provider: Provider, message: impl Into<String>) -> Er
 }
 
 /// HTTPS is required, except for loopback hosts (local mocks and sandboxes).
-fn check_base_url(provider: Provider, base: &str) -> Result<(), Error> {
+pub(crate) fn check_base_url(provider: Provider, base: &str) -> Result<(), Error> {
     let url = url::Url::parse(base)
         .map_err(|e| config_error(provider, format!("base URL {base:?} is not a URL: {e}")))?;
     match url.scheme() {

@@ -1,10 +1,104 @@
-//! connectplug client.
+//! ConnectPlug v3 (ERP/POS): the whole API — catalogue, prices, stock, purchases, sales and sale
+//! orders, customers, finance, company settings — scoped to one company per client.
+//!
+//! ```no_run
+//! # async fn demo() -> brcommerce::Result<()> {
+//! use brcommerce::connectplug::{Client, Credentials};
+//! use futures::TryStreamExt;
+//!
+//! let erp = Client::builder(Credentials::password("3", "client-secret", "api@loja.com.br", "pass"))
+//!     .company(12)
+//!     .build()?;
+//! // Typed helpers for the common flows ...
+//! let products: Vec<_> = erp.products().try_collect().await?;
+//! // ... and every operation of the spec through the generated client, with the same token,
+//! // company header, idempotency keys, retries and errors:
+//! let units = erp.run("list_units", erp.raw().list_units().per_page(100).send()).await?;
+//! // Another company of the same network, sharing the connection pool and the token:
+//! let other = erp.for_company(13);
+//! # let _ = (products, units, other); Ok(()) }
+//! ```
+//!
+//! What this module handles: the OAuth password grant on the token host (renewed before expiry
+//! with the refresh token when one was issued, one refresh for all concurrent callers, one
+//! renewal after a 401), `CPlug-Company-Id` on every call, an `Idempotency-Key` on every write
+//! that stays the same when the write is retried, page/per_page paging with the `data.<items>`
+//! wrappers unwrapped, `Money` as a decimal amount and currency, 422 validations as field
+//! errors, and the multipart uploads progenitor cannot generate.
 
 crate::generated_client!("connectplug");
 
-pub use generated::types;
+mod client;
+mod lists;
+mod upload;
 
-/// The generated client, its request builders and the types they use.
+pub use client::{BASE_URL, Client, Credentials, TOKEN_URL};
+pub use generated::types;
+pub use lists::{Listing, Page};
+pub use upload::Upload;
+
+/// The generated client, its request builders and the types they use (see [`Client::raw`]).
 pub mod raw {
     pub use super::generated::*;
+}
+
+use crate::common::error::{FieldError, ProviderError};
+
+/// One validation rule as text: `Required`, or `Max(255)` when the rule has parameters.
+fn rule(v: &types::Validation) -> String {
+    let name = v.type_.clone().unwrap_or_else(|| "invalid".to_owned());
+    if v.value.is_empty() {
+        return name;
+    }
+    let params: Vec<String> = v
+        .value
+        .iter()
+        .map(|p| match p {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("{name}({})", params.join(", "))
+}
+
+impl crate::common::call::ErrorBody for types::Error {
+    fn into_provider_error(self, status: u16) -> ProviderError {
+        let fields = self
+            .meta
+            .iter()
+            .filter_map(|m| {
+                Some(FieldError {
+                    field: m.field.clone()?,
+                    messages: m.validations.iter().map(rule).collect(),
+                })
+            })
+            .collect();
+        ProviderError {
+            status,
+            message: self.message.or(self.code.clone()).unwrap_or_default(),
+            code: self.code,
+            fields,
+            ..ProviderError::default()
+        }
+    }
+}
+
+impl crate::common::call::ErrorBody for types::OAuthError {
+    fn into_provider_error(self, status: u16) -> ProviderError {
+        let message = [
+            self.error_description.clone(),
+            self.message,
+            self.error.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|m| !m.is_empty())
+        .unwrap_or_default();
+        ProviderError {
+            status,
+            message,
+            code: self.error,
+            ..ProviderError::default()
+        }
+    }
 }

@@ -1,0 +1,529 @@
+//! The ConnectPlug client: password grant on the token host, company scoping, idempotent
+//! writes, paging, and typed helpers for the common flows.
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use progenitor_client::ResponseValue;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+
+use super::lists::{Listing, Page};
+use super::{generated, types};
+use crate::common::call;
+use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, check_base_url};
+use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::paginate::{self, PageOf};
+use crate::common::ratelimit::RateLimits;
+use crate::common::retry::RetryPolicy;
+use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
+
+const P: Provider = Provider::Connectplug;
+
+/// Resource API base URL (every `/api/v3` path).
+pub const BASE_URL: &str = "https://api.connectplug.com.br";
+
+/// The OAuth host (`POST /oauth/token`).
+pub const TOKEN_URL: &str = "https://erp.connectplug.com.br";
+
+const COMPANY: HeaderName = HeaderName::from_static("cplug-company-id");
+
+/// Page size used by the streams.
+const STREAM_PAGE: u64 = 100;
+
+/// The integrator's client credentials and the store user that acts.
+#[derive(Clone)]
+pub struct Credentials {
+    client_id: String,
+    client_secret: SecretString,
+    username: String,
+    password: SecretString,
+    token_url: Option<String>,
+    company: Option<i64>,
+}
+
+impl Credentials {
+    /// Password grant: the integrator's client id and secret (issued by ConnectPlug) and the
+    /// e-mail and password of the store user created for the API.
+    pub fn password(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: SecretString::from(client_secret.into()),
+            username: username.into(),
+            password: SecretString::from(password.into()),
+            token_url: None,
+            company: None,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("token_url", &self.token_url)
+            .field("company", &self.company)
+            .finish()
+    }
+}
+
+impl TokenCredentials for Credentials {}
+
+fn defaults() -> ProviderDefaults {
+    ProviderDefaults {
+        provider: P,
+        base_url: BASE_URL,
+        // No published quotas.
+        rate_limits: RateLimits::unlimited(),
+        retry: RetryPolicy::standard(),
+        auth_statuses: &[401],
+        // Every write carries a key, kept across retries: a retried create never creates twice.
+        idempotency_keys: true,
+    }
+}
+
+/// The password grant (and the refresh grant when a refresh token was issued).
+struct PasswordGrant {
+    raw: generated::Client,
+    credentials: Credentials,
+}
+
+impl fmt::Debug for PasswordGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordGrant")
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl PasswordGrant {
+    async fn exchange(&self, body: types::TokenRequest) -> Result<TokenSet> {
+        let req = self.raw.issue_token().body(body).send();
+        let token: types::TokenResponse =
+            call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
+                .await
+                .map_err(token_refused)?;
+        Ok(TokenSet::issued(
+            token.access_token,
+            token.refresh_token,
+            token.expires_in.and_then(|s| u64::try_from(s).ok()),
+        ))
+    }
+
+    fn request(&self, grant: types::GrantType) -> types::TokenRequest {
+        types::TokenRequest {
+            grant_type: grant,
+            client_id: self.credentials.client_id.clone(),
+            client_secret: self.credentials.client_secret.expose_secret().to_owned(),
+            username: None,
+            password: None,
+            refresh_token: None,
+            scope: Some(String::new()),
+        }
+    }
+}
+
+impl TokenFetcher for PasswordGrant {
+    fn fetch<'a>(&'a self, previous: Option<&'a TokenSet>) -> BoxFuture<'a, Result<TokenSet>> {
+        Box::pin(async move {
+            if let Some(refresh) = previous.and_then(|p| p.refresh_token.as_ref()) {
+                let mut body = self.request(types::GrantType::RefreshToken);
+                body.refresh_token = Some(refresh.expose_secret().to_owned());
+                match self.exchange(body).await {
+                    Ok(t) => return Ok(t),
+                    // A refused refresh: the password grant still works.
+                    Err(e) if matches!(e.kind(), ErrorKind::Auth { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let mut body = self.request(types::GrantType::Password);
+            body.username = Some(self.credentials.username.clone());
+            body.password = Some(self.credentials.password.expose_secret().to_owned());
+            self.exchange(body).await
+        })
+    }
+}
+
+/// Any refusal by the token endpoint is an authentication failure.
+fn token_refused(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::Provider(p) => {
+            let kind = ErrorKind::Auth {
+                status: Some(p.status),
+                message: p.message.clone(),
+            };
+            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
+        }
+        _ => e,
+    }
+}
+
+/// A ConnectPlug client acting for one company. Cheap to clone; clones (and
+/// [`Client::for_company`] handles) share the token, pool and counters.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(super) raw: generated::Client,
+    base_url: String,
+    http: reqwest::Client,
+    runtime: Arc<Runtime>,
+    options: CallOptions,
+    auth: TokenAuth,
+    company: Option<i64>,
+}
+
+impl Builder<Credentials> {
+    /// The company (store) every call acts on (`CPlug-Company-Id`); ids come from
+    /// `list_companies`. Without it only calls that need no company work.
+    #[must_use]
+    pub fn company(mut self, company_id: i64) -> Self {
+        self.credentials.company = Some(company_id);
+        self
+    }
+
+    /// The OAuth host (default [`TOKEN_URL`]).
+    #[must_use]
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.credentials.token_url = Some(url.into());
+        self
+    }
+
+    /// Builds the client. The token is fetched on the first call.
+    ///
+    /// # Errors
+    /// A configuration error when a URL is not HTTPS (loopback hosts excepted).
+    pub fn build(self) -> Result<Client> {
+        let token_url = self
+            .credentials
+            .token_url
+            .clone()
+            .unwrap_or_else(|| TOKEN_URL.to_owned());
+        check_base_url(P, &token_url)?;
+        let token_url = token_url.trim_end_matches('/').to_owned();
+        let company = self.credentials.company;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let store = self
+            .options
+            .token_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let credentials = self.credentials;
+        let parts = self.options.assemble(&defaults(), headers, None)?;
+        let (mut parts, auth) = parts.with_token_auth(
+            |plain| {
+                let mut runtime = plain.runtime.clone();
+                // The token request is not a business write.
+                runtime.idempotency_keys = false;
+                let raw = generated::Client::new_with_client(
+                    &token_url,
+                    plain.http.clone(),
+                    Arc::new(runtime),
+                );
+                Arc::new(PasswordGrant { raw, credentials })
+            },
+            store,
+            Placement::Bearer,
+            // The lifetime is not documented: renew five minutes before the announced expiry.
+            Duration::from_secs(300),
+        );
+        if let Some(id) = company {
+            parts.runtime.headers.insert(COMPANY, HeaderValue::from(id));
+        }
+        let runtime = Arc::new(parts.runtime);
+        Ok(Client {
+            raw: generated::Client::new_with_client(
+                &parts.base_url,
+                parts.http.clone(),
+                runtime.clone(),
+            ),
+            base_url: parts.base_url,
+            http: parts.http,
+            runtime,
+            options: CallOptions::default(),
+            auth,
+            company,
+        })
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
+        Builder::new(credentials)
+    }
+
+    /// A handle acting for another company (`CPlug-Company-Id`): same connection pool, token,
+    /// retry budget and counters; nothing is reconnected.
+    pub fn for_company(&self, company_id: i64) -> Self {
+        let mut runtime = (*self.runtime).clone();
+        runtime
+            .headers
+            .insert(COMPANY, HeaderValue::from(company_id));
+        let runtime = Arc::new(runtime);
+        Self {
+            raw: generated::Client::new_with_client(
+                &self.base_url,
+                self.http.clone(),
+                runtime.clone(),
+            ),
+            runtime,
+            company: Some(company_id),
+            ..self.clone()
+        }
+    }
+
+    /// The company this handle acts for.
+    pub fn company(&self) -> Option<i64> {
+        self.company
+    }
+
+    /// The generated client: every operation of the spec. Run its calls with [`Client::run`]
+    /// to get this crate's errors; they carry the token, company, idempotency key and retries
+    /// either way.
+    pub fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    /// A handle whose calls use `options` (e.g. your own idempotency key for one write).
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            options,
+            ..self.clone()
+        }
+    }
+
+    /// Requests and retries seen by this client and its clones.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.runtime.stats()
+    }
+
+    /// How many times the token endpoint was called.
+    pub fn token_requests(&self) -> u64 {
+        self.auth.fetch_count()
+    }
+
+    pub(super) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub(super) fn options(&self) -> CallOptions {
+        self.options.clone()
+    }
+
+    /// Runs a call of the generated client ([`Client::raw`]) and returns its body, with
+    /// errors as [`Error`] naming `operation`.
+    ///
+    /// # Errors
+    /// A provider error (with field validations for 422), or any other [`ErrorKind`].
+    pub async fn run<T, F>(&self, operation: &'static str, call: F) -> Result<T>
+    where
+        T: DeserializeOwned + Send,
+        F: Future<
+                Output = std::result::Result<
+                    ResponseValue<T>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            > + Send,
+    {
+        call::run(self.runtime(), operation, self.options.clone(), call).await
+    }
+
+    /// One page of any list: `call` is the generated list call for that page.
+    ///
+    /// # Errors
+    /// As [`Client::run`].
+    pub async fn page<L, F>(&self, operation: &'static str, call: F) -> Result<Page<L::Item>>
+    where
+        L: Listing + DeserializeOwned + Send,
+        F: Future<
+                Output = std::result::Result<
+                    ResponseValue<L>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            > + Send,
+    {
+        Ok(self.run(operation, call).await?.into_page())
+    }
+
+    /// Every item of any list, page after page (one page in memory at a time). `call` builds
+    /// the generated list call for a page number and page size:
+    /// `erp.all("list_units", |page, size| erp.raw().list_units().page(page).per_page(size).send())`.
+    pub fn all<'a, L, F, Fut>(
+        &'a self,
+        operation: &'static str,
+        call: F,
+    ) -> impl Stream<Item = Result<L::Item>> + Send + 'a
+    where
+        L: Listing + DeserializeOwned + Send + 'a,
+        L::Item: Send,
+        F: Fn(NonZeroU64, NonZeroU64) -> Fut + Send + 'a,
+        Fut: Future<
+                Output = std::result::Result<
+                    ResponseValue<L>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            > + Send
+            + 'a,
+    {
+        let size = NonZeroU64::new(STREAM_PAGE).unwrap_or(NonZeroU64::MIN);
+        paginate::stream(P, operation, NonZeroU64::MIN, move |page| {
+            let fut = call(page, size);
+            async move {
+                let page = self.page::<L, _>(operation, fut).await?;
+                let next = page
+                    .next_page()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .and_then(NonZeroU64::new);
+                Ok(PageOf {
+                    items: page.items,
+                    next,
+                })
+            }
+        })
+    }
+
+    // ----- typed helpers for the common flows -----
+
+    /// Every product (all pages).
+    pub fn products(&self) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
+        self.all("list_products", |page, size| {
+            self.raw.list_products().page(page).per_page(size).send()
+        })
+    }
+
+    /// Products changed since `since` (`YYYY-MM-DDThh:mm:ss+hh:mm`), for incremental sync.
+    pub fn products_updated_since<'a>(
+        &'a self,
+        since: &'a str,
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'a {
+        self.all("list_products", move |page, size| {
+            self.raw
+                .list_products()
+                .updated_from(since)
+                .page(page)
+                .per_page(size)
+                .send()
+        })
+    }
+
+    /// A product by id.
+    ///
+    /// # Errors
+    /// A provider error (404 when unknown) or any other [`ErrorKind`].
+    pub async fn product(&self, id: i64) -> Result<types::Product> {
+        let r = self
+            .run("get_product", self.raw.get_product().product_id(id).send())
+            .await?;
+        Ok(r.data)
+    }
+
+    /// Creates a product; returns it as stored. Retried safely: the same idempotency key is
+    /// sent on every attempt.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming a missing field; a 422 with
+    /// [`crate::Error::field_errors`]; any other [`ErrorKind`].
+    pub async fn create_product<B>(&self, product: B) -> Result<types::Product>
+    where
+        B: TryInto<types::ProductCreate>,
+        B::Error: fmt::Display,
+    {
+        let op = "create_product";
+        let body = typed::<types::ProductCreate, _>(product, op)?;
+        let r = self
+            .run(op, self.raw.create_product().body(body).send())
+            .await?;
+        Ok(r.data)
+    }
+
+    /// A product's stock balance in every stock.
+    ///
+    /// # Errors
+    /// As [`Client::product`].
+    pub async fn product_balance(&self, id: i64) -> Result<types::ProductBalance> {
+        let r = self
+            .run(
+                "get_product_balance",
+                self.raw.get_product_balance().product_id(id).send(),
+            )
+            .await?;
+        Ok(r.data)
+    }
+
+    /// Every stock (warehouse) of the company.
+    pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + '_ {
+        self.all("list_stocks", |page, size| {
+            self.raw.list_stocks().page(page).per_page(size).send()
+        })
+    }
+
+    /// Every sale order.
+    pub fn sale_orders(&self) -> impl Stream<Item = Result<types::SaleOrder>> + Send + '_ {
+        self.all("list_sale_orders", |page, size| {
+            self.raw.list_sale_orders().page(page).per_page(size).send()
+        })
+    }
+
+    /// Creates a sale order; returns it as stored.
+    ///
+    /// # Errors
+    /// As [`Client::create_product`].
+    pub async fn create_sale_order<B>(&self, order: B) -> Result<types::SaleOrder>
+    where
+        B: TryInto<types::SaleOrderCreate>,
+        B::Error: fmt::Display,
+    {
+        let op = "create_sale_order";
+        let body = typed::<types::SaleOrderCreate, _>(order, op)?;
+        let r = self
+            .run(op, self.raw.create_sale_order().body(body).send())
+            .await?;
+        Ok(r.data)
+    }
+
+    /// Every customer.
+    pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + '_ {
+        self.all("list_customers", |page, size| {
+            self.raw.list_customers().page(page).per_page(size).send()
+        })
+    }
+
+    /// The companies (stores) the API user can act for.
+    ///
+    /// # Errors
+    /// As [`Client::run`].
+    pub async fn companies(&self) -> Result<Vec<types::CompanySummary>> {
+        let page = self
+            .page("list_companies", self.raw.list_companies().send())
+            .await?;
+        Ok(page.items)
+    }
+}
+
+fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
+where
+    B: TryInto<T>,
+    B::Error: fmt::Display,
+{
+    value.try_into().map_err(|e| {
+        let message = e.to_string();
+        let field = call::builder_field(&message).unwrap_or("body").to_owned();
+        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
+    })
+}
