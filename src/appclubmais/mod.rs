@@ -21,6 +21,8 @@
 crate::generated_client!("appclubmais");
 
 mod client;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use client::{BASE_URL, Client, ClientId, Credentials};
 pub use generated::types;

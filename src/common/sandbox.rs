@@ -411,3 +411,62 @@ paths:
         assert!(routes.find(&Method::POST, "/produto/1/preco").is_none());
     }
 }
+
+/// Copies every key of `patch` into `base` (objects merged recursively, anything else
+/// replaced): a sandbox stores what a client wrote on top of a documented example, so reads
+/// carry every key the spec says the provider always sends.
+pub fn merge_json(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge_json(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(request: &SandboxRequest) -> Option<&str> {
+    request
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// Issued tokens: access tokens accepted by the sandbox and refresh tokens that can be used
+/// once (they rotate, like PluggTo's).
+#[derive(Debug, Default)]
+pub struct SandboxTokens {
+    access: std::collections::BTreeSet<String>,
+    refresh: std::collections::BTreeSet<String>,
+    issued: u64,
+}
+
+impl SandboxTokens {
+    /// Issues a new access token and refresh token.
+    pub fn issue(&mut self, prefix: &str) -> (String, String) {
+        self.issued += 1;
+        let access = format!("{prefix}-access-{}", self.issued);
+        let refresh = format!("{prefix}-refresh-{}", self.issued);
+        self.access.insert(access.clone());
+        self.refresh.insert(refresh.clone());
+        (access, refresh)
+    }
+    /// Uses up a refresh token; false when it is unknown or was already used.
+    pub fn redeem(&mut self, refresh: &str) -> bool {
+        self.refresh.remove(refresh)
+    }
+    /// True for an access token the sandbox issued.
+    pub fn valid(&self, access: &str) -> bool {
+        self.access.contains(access)
+    }
+    /// Tokens issued so far.
+    pub fn issued(&self) -> u64 {
+        self.issued
+    }
+}

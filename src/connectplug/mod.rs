@@ -30,6 +30,8 @@ crate::generated_client!("connectplug");
 
 mod client;
 mod lists;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 mod upload;
 
 pub use client::{BASE_URL, Client, Credentials, TOKEN_URL};

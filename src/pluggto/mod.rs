@@ -30,6 +30,8 @@
 crate::generated_client!("pluggto");
 
 mod client;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 mod webhook;
 
 pub use client::{
