@@ -179,3 +179,56 @@ mod appclubmais {
         }
     }
 }
+
+#[cfg(feature = "pluggto")]
+mod pluggto {
+    use brcommerce::pluggto::{Client, Credentials};
+    use serde_json::json;
+
+    use super::common::script_server::{ScriptServer, Step};
+    use super::{assert_clean, logs};
+
+    const SECRET: &str = "redact-pt-secret-55cc66";
+    const PASSWORD: &str = "redact-pt-pass-77dd88";
+    const TOKEN: &str = "redact-pt-token-99ee00";
+    const REFRESH: &str = "redact-pt-refresh-1f2f3f";
+
+    /// The access token travels in the URL (`?access_token=`): it must not leak through the
+    /// URL in a transport error or a log line.
+    #[tokio::test]
+    async fn redact_pluggto_query_token_in_errors_and_logs() {
+        let _ = logs();
+        let server = ScriptServer::start(vec![
+            Step::json(
+                200,
+                json!({"access_token": TOKEN, "refresh_token": REFRESH, "expires_in": 3600}),
+            ),
+            Step::CloseMidBody,
+        ])
+        .await;
+        let credentials = Credentials::password("plugin", SECRET, "user", PASSWORD);
+        let client = Client::builder(credentials.clone())
+            .base_url(&server.base_url)
+            .retry(brcommerce::common::retry::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = client.order("o1").await.unwrap_err();
+        let seen = server.seen();
+        assert!(
+            seen.iter().any(|s| s.target.contains(TOKEN)),
+            "the token was sent in the query"
+        );
+        for secret in [SECRET, PASSWORD, TOKEN, REFRESH] {
+            assert_clean(
+                secret,
+                &[
+                    format!("{credentials:?}"),
+                    format!("{client:?}"),
+                    format!("{err:?}"),
+                    err.to_string(),
+                    format!("{err:#}"),
+                ],
+            );
+        }
+    }
+}
