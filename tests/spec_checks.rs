@@ -297,6 +297,30 @@ fn to_json_schema(v: &Value) -> Value {
     }
 }
 
+/// Names of the components a schema refers to directly.
+fn refs_in(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "$ref" {
+                    if let Some(name) = child
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    {
+                        out.push(name.to_owned());
+                    }
+                } else {
+                    out.extend(refs_in(child));
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| out.extend(refs_in(i))),
+        _ => {}
+    }
+    out
+}
+
 fn validate(
     name: &str,
     doc: &Value,
@@ -306,14 +330,22 @@ fn validate(
     example: &Value,
     problems: &mut Vec<String>,
 ) {
-    let defs: Map<String, Value> = doc["components"]["schemas"]
-        .as_object()
-        .map(|s| {
-            s.iter()
-                .map(|(k, v)| (k.clone(), to_json_schema(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Only the components this schema reaches: compiling every component of a large spec for
+    // each example made the check slow.
+    let all = doc["components"]["schemas"].as_object();
+    let mut defs = Map::new();
+    let mut pending = vec![schema.clone()];
+    while let Some(s) = pending.pop() {
+        for name in refs_in(&s) {
+            if defs.contains_key(&name) {
+                continue;
+            }
+            if let Some(component) = all.and_then(|a| a.get(&name)) {
+                defs.insert(name, to_json_schema(component));
+                pending.push(component.clone());
+            }
+        }
+    }
     let mut root = to_json_schema(schema);
     if let Value::Object(map) = &mut root {
         map.insert("$defs".into(), Value::Object(defs));

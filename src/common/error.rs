@@ -117,6 +117,12 @@ pub enum ErrorKind {
         /// What is wrong.
         message: String,
     },
+    /// The store shared by several instances of a service (Redis: tokens, quotas) could not be
+    /// reached and the client is configured to fail closed rather than act alone.
+    SharedState {
+        /// What failed (never the store's address or password).
+        message: String,
+    },
 }
 
 /// An error answer from a provider.
@@ -260,7 +266,8 @@ impl Error {
         match &self.inner.kind {
             ErrorKind::Transport { .. }
             | ErrorKind::Timeout { .. }
-            | ErrorKind::RateLimited { .. } => true,
+            | ErrorKind::RateLimited { .. }
+            | ErrorKind::SharedState { .. } => true,
             ErrorKind::Provider(p) => matches!(p.status, 408 | 500 | 502 | 503 | 504),
             _ => false,
         }
@@ -331,6 +338,9 @@ impl fmt::Display for Error {
             }
             ErrorKind::NotFound { what } => write!(f, "not found: {what}"),
             ErrorKind::Config { message } => write!(f, "configuration: {message}"),
+            ErrorKind::SharedState { message } => {
+                write!(f, "shared state store unavailable: {message}")
+            }
         }?;
         if i.attempts > 1 {
             write!(f, " (after {} attempts)", i.attempts)?;

@@ -9,6 +9,8 @@ pub mod lenient;
 pub mod money;
 pub mod paginate;
 pub mod ratelimit;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod retry;
 pub mod runtime;
 #[cfg(feature = "sandbox")]

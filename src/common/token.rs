@@ -117,11 +117,87 @@ impl StoredTokens {
 
 /// Where tokens live between calls and across restarts. It always holds the newest refresh
 /// token: with rotating refresh tokens, losing it locks the account out.
+///
+/// A store shared by several processes (e.g. `RedisTokenStore`, feature `redis`) also
+/// implements [`lock_refresh`](TokenStore::lock_refresh) and
+/// [`unlock_refresh`](TokenStore::unlock_refresh), so that one process at a time refreshes a
+/// credential and the others read the token it stored. Process-local stores keep the defaults
+/// (no lock: [`TokenAuth`]'s in-process single flight is enough).
 pub trait TokenStore: Send + Sync + fmt::Debug {
     /// The stored tokens, if any.
     fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, Error>>;
     /// Replaces the stored tokens.
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Called before a refresh: takes the store's refresh lock, waiting (bounded) while another
+    /// process holds it. While waiting, a store should check whether the holder stored a token
+    /// that is `usable` and return it as [`RefreshLock::Refreshed`] instead of the lock.
+    ///
+    /// The default does not lock ([`RefreshLock::None`]).
+    fn lock_refresh<'a>(&'a self, usable: &'a UsableToken) -> BoxFuture<'a, LockResult> {
+        let _ = usable;
+        Box::pin(async { Ok(RefreshLock::None) })
+    }
+
+    /// Releases a lock taken by [`lock_refresh`](TokenStore::lock_refresh), after the new
+    /// tokens were saved (or the refresh failed). The default does nothing.
+    fn unlock_refresh(&self, lock: HeldLock) -> BoxFuture<'_, Result<(), Error>> {
+        drop(lock);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The check [`TokenStore::lock_refresh`] applies to tokens stored by another process: true when
+/// they can be used instead of refreshing.
+pub type UsableToken = dyn Fn(&TokenSet) -> bool + Send + Sync;
+
+/// What [`TokenStore::lock_refresh`] returns.
+pub type LockResult = Result<RefreshLock, Error>;
+
+/// The outcome of [`TokenStore::lock_refresh`].
+#[derive(Debug)]
+pub enum RefreshLock {
+    /// The store does not coordinate processes: refresh without a lock.
+    None,
+    /// This process holds the store's refresh lock; pass it to
+    /// [`TokenStore::unlock_refresh`] when done.
+    Held(HeldLock),
+    /// While waiting for the lock, another process stored these usable tokens.
+    Refreshed(TokenSet),
+}
+
+/// A refresh lock held by this process. Dropping it without
+/// [`TokenStore::unlock_refresh`] stops its keep-alive task, so the lock then expires on its
+/// own (as when the process dies).
+pub struct HeldLock {
+    id: String,
+    keep_alive: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl HeldLock {
+    /// A lock identified by `id` (a random value only its holder knows), kept alive by
+    /// `keep_alive` (aborted when the lock is released or dropped).
+    pub fn new(id: String, keep_alive: Option<tokio::task::JoinHandle<()>>) -> Self {
+        Self { id, keep_alive }
+    }
+    /// The holder's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        if let Some(k) = self.keep_alive.take() {
+            k.abort();
+        }
+    }
+}
+
+impl fmt::Debug for HeldLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldLock").finish_non_exhaustive()
+    }
 }
 
 /// Tokens kept in memory only (the default): lost when the process ends.
@@ -424,16 +500,42 @@ async fn refresh(
     unsaved: Option<TokenSet>,
     stale: Option<String>,
 ) -> Result<TokenSet, Arc<Error>> {
-    let usable = |t: &TokenSet| {
-        !t.expires_within(inner.margin) && stale.as_deref().is_none_or(|s| !t.same_access(s))
+    let margin = inner.margin;
+    let usable = move |t: &TokenSet| {
+        !t.expires_within(margin) && stale.as_deref().is_none_or(|s| !t.same_access(s))
     };
-    // A token we could not save last time: save it now, then use it.
+    // A token we could not save last time: save it now, then use it. If saving fails again it
+    // is kept for the next attempt (it may hold the only valid refresh token).
     if let Some(t) = unsaved {
-        save(inner, &t).await.map_err(Arc::new)?;
+        if let Err(e) = save(inner, &t).await {
+            lock(&inner.state).unsaved = Some(t);
+            return Err(Arc::new(e));
+        }
         if usable(&t) {
             return Ok(t);
         }
     }
+    // One process at a time refreshes a credential held in a shared store.
+    let held = match inner.store.lock_refresh(&usable).await.map_err(Arc::new)? {
+        RefreshLock::Refreshed(t) => return Ok(t),
+        RefreshLock::Held(h) => Some(h),
+        RefreshLock::None => None,
+    };
+    let result = refresh_locked(inner, previous, &usable).await;
+    if let Some(h) = held
+        && let Err(e) = inner.store.unlock_refresh(h).await
+    {
+        // The lock expires on its own; the tokens are already saved.
+        tracing::warn!(provider = inner.provider.id(), error = %e, "could not release the token refresh lock");
+    }
+    result
+}
+
+async fn refresh_locked(
+    inner: &Inner,
+    previous: Option<TokenSet>,
+    usable: &(dyn Fn(&TokenSet) -> bool + Send + Sync),
+) -> Result<TokenSet, Arc<Error>> {
     // Another process (or an earlier run) may have stored a newer token: prefer it.
     let stored = inner.store.load().await.map_err(Arc::new)?;
     if let Some(t) = stored.as_ref().filter(|t| usable(t)) {
