@@ -122,27 +122,13 @@ impl TokenFetcher for ClientCredentialsGrant {
             let token: types::TokenResponse =
                 call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
                     .await
-                    .map_err(token_refused)?;
+                    .map_err(call::token_refused)?;
             Ok(TokenSet::issued(
                 token.access_token,
                 None,
                 token.expires_in.and_then(|s| u64::try_from(s).ok()),
             ))
         })
-    }
-}
-
-/// Any refusal by the token endpoint is an authentication failure.
-pub(crate) fn token_refused(e: Error) -> Error {
-    match e.kind() {
-        ErrorKind::Provider(p) => {
-            let kind = ErrorKind::Auth {
-                status: Some(p.status),
-                message: p.message.clone(),
-            };
-            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
-        }
-        _ => e,
     }
 }
 
@@ -280,18 +266,6 @@ fn cpf(operation: &'static str, field: &str, text: &str) -> Result<String> {
             format!("{text:?} {e}"),
         )),
     }
-}
-
-fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
-where
-    B: TryInto<T>,
-    B::Error: fmt::Display,
-{
-    value.try_into().map_err(|e| {
-        let message = e.to_string();
-        let field = call::builder_field(&message).unwrap_or("body").to_owned();
-        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
-    })
 }
 
 impl Client {
@@ -489,7 +463,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_product";
-        let body = typed::<types::ProductInput, _>(product, op)?;
+        let body = call::typed::<types::ProductInput, _>(P, product, op)?;
         let env = self
             .call(op, self.raw.create_product().body(body).send())
             .await?;
@@ -506,7 +480,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "update_product";
-        let body = typed::<types::ProductInput, _>(product, op)?;
+        let body = call::typed::<types::ProductInput, _>(P, product, op)?;
         let env = self
             .call(op, self.raw.update_product().body(body).send())
             .await?;
@@ -569,7 +543,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_promotion";
-        let body = typed::<types::PromotionInput, _>(promotion, op)?;
+        let body = call::typed::<types::PromotionInput, _>(P, promotion, op)?;
         let env = self
             .call(op, self.raw.create_promotion().body(body).send())
             .await?;
@@ -586,7 +560,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "update_promotion";
-        let body = typed::<types::PromotionInput, _>(promotion, op)?;
+        let body = call::typed::<types::PromotionInput, _>(P, promotion, op)?;
         let env = self
             .call(op, self.raw.update_promotion().body(body).send())
             .await?;

@@ -68,20 +68,6 @@ impl crate::common::call::ErrorBody for types::Error {
 
 impl crate::common::call::ErrorBody for types::OAuthError {
     fn into_provider_error(self, status: u16) -> ProviderError {
-        let message = [
-            self.error_description.clone(),
-            self.message,
-            self.error.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|m| !m.is_empty())
-        .unwrap_or_default();
-        ProviderError {
-            status,
-            message,
-            code: self.error,
-            ..ProviderError::default()
-        }
+        crate::common::call::oauth_error(status, self.error, self.error_description, self.message)
     }
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 use progenitor_client::{Error as GenError, ResponseValue};
 use serde::de::DeserializeOwned;
 
-use crate::common::error::{Error, ErrorKind, ProviderError, excerpt};
+use crate::common::error::{Error, ErrorKind, Provider, ProviderError, excerpt};
 use crate::common::runtime::{CallOptions, CallScope, Report, Runtime};
 use crate::common::secret::TransportError;
 
@@ -245,6 +245,68 @@ pub(crate) fn builder_field(message: &str) -> Option<&str> {
     }
     let after = message.split_once(" for ")?.1;
     Some(after.split_once(" failed")?.0)
+}
+
+/// A token endpoint's refusal as an authentication failure (the grant was refused, whatever
+/// the status).
+#[cfg_attr(
+    not(any(feature = "pluggto", feature = "appclubmais", feature = "connectplug")),
+    allow(dead_code)
+)]
+pub(crate) fn token_refused(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::Provider(p) => {
+            let kind = ErrorKind::Auth {
+                status: Some(p.status),
+                message: p.message.clone(),
+            };
+            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
+        }
+        _ => e,
+    }
+}
+
+/// An OAuth 2 error body (`{error, error_description, message}`) as a [`ProviderError`]: the
+/// first non-empty explanation is the message, `error` the code.
+#[cfg_attr(
+    not(any(feature = "pluggto", feature = "appclubmais", feature = "connectplug")),
+    allow(dead_code)
+)]
+pub(crate) fn oauth_error(
+    status: u16,
+    error: Option<String>,
+    description: Option<String>,
+    message: Option<String>,
+) -> ProviderError {
+    let text = [description, message, error.clone()]
+        .into_iter()
+        .flatten()
+        .find(|m| !m.is_empty())
+        .unwrap_or_default();
+    ProviderError {
+        status,
+        message: text,
+        code: error,
+        ..ProviderError::default()
+    }
+}
+
+/// A request body from anything convertible into it (a generated builder, the type itself),
+/// refusing before anything is sent with the field the conversion named.
+pub(crate) fn typed<T, B>(provider: Provider, value: B, operation: &'static str) -> Result<T, Error>
+where
+    B: TryInto<T>,
+    B::Error: std::fmt::Display,
+{
+    value.try_into().map_err(|e| {
+        let message = e.to_string();
+        let field = builder_field(&message).unwrap_or("body").to_owned();
+        Error::new(
+            provider,
+            operation,
+            ErrorKind::InvalidInput { field, message },
+        )
+    })
 }
 
 #[cfg(test)]

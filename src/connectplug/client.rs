@@ -18,7 +18,7 @@ use super::lists::{Listing, Page};
 use super::{generated, types};
 use crate::common::call;
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, check_base_url};
-use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::error::{ErrorKind, Provider, Result};
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
@@ -117,7 +117,7 @@ impl PasswordGrant {
         let token: types::TokenResponse =
             call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
                 .await
-                .map_err(token_refused)?;
+                .map_err(call::token_refused)?;
         Ok(TokenSet::issued(
             token.access_token,
             token.refresh_token,
@@ -156,20 +156,6 @@ impl TokenFetcher for PasswordGrant {
             body.password = Some(self.credentials.password.expose_secret().to_owned());
             self.exchange(body).await
         })
-    }
-}
-
-/// Any refusal by the token endpoint is an authentication failure.
-fn token_refused(e: Error) -> Error {
-    match e.kind() {
-        ErrorKind::Provider(p) => {
-            let kind = ErrorKind::Auth {
-                status: Some(p.status),
-                message: p.message.clone(),
-            };
-            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
-        }
-        _ => e,
     }
 }
 
@@ -445,7 +431,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_product";
-        let body = typed::<types::ProductCreate, _>(product, op)?;
+        let body = call::typed::<types::ProductCreate, _>(P, product, op)?;
         let r = self
             .run(op, self.raw.create_product().body(body).send())
             .await?;
@@ -490,7 +476,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_sale_order";
-        let body = typed::<types::SaleOrderCreate, _>(order, op)?;
+        let body = call::typed::<types::SaleOrderCreate, _>(P, order, op)?;
         let r = self
             .run(op, self.raw.create_sale_order().body(body).send())
             .await?;
@@ -514,16 +500,4 @@ impl Client {
             .await?;
         Ok(page.items)
     }
-}
-
-fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
-where
-    B: TryInto<T>,
-    B::Error: fmt::Display,
-{
-    value.try_into().map_err(|e| {
-        let message = e.to_string();
-        let field = call::builder_field(&message).unwrap_or("body").to_owned();
-        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
-    })
 }

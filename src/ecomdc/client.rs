@@ -229,7 +229,7 @@ impl Client {
         B: TryInto<types::ProductCreate>,
         B::Error: fmt::Display,
     {
-        let body = typed::<types::ProductCreate, _>(product, "create_product")?;
+        let body = call::typed::<types::ProductCreate, _>(P, product, "create_product")?;
         self.call(
             "create_product",
             self.raw.create_product().body(body).send(),
@@ -247,7 +247,7 @@ impl Client {
         B: TryInto<types::ProductUpdate>,
         B::Error: fmt::Display,
     {
-        let body = typed::<types::ProductUpdate, _>(update, "update_product")?;
+        let body = call::typed::<types::ProductUpdate, _>(P, update, "update_product")?;
         self.call(
             "update_product",
             self.raw.update_product().codigo(codigo).body(body).send(),
@@ -521,18 +521,6 @@ impl Client {
         )
         .await
     }
-}
-
-fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
-where
-    B: TryInto<T>,
-    B::Error: fmt::Display,
-{
-    value.try_into().map_err(|e| {
-        let message = e.to_string();
-        let field = call::builder_field(&message).unwrap_or("body").to_owned();
-        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
-    })
 }
 
 fn non_negative(operation: &'static str, field: &str, value: Decimal) -> Result<()> {

@@ -174,7 +174,7 @@ impl Grants {
         let token: types::TokenResponse =
             call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
                 .await
-                .map_err(token_refused)?;
+                .map_err(call::token_refused)?;
         Ok(TokenSet::issued(
             token.access_token,
             token.refresh_token,
@@ -246,20 +246,6 @@ impl TokenFetcher for Grants {
                 )),
             }
         })
-    }
-}
-
-/// Any refusal by the token endpoint is an authentication failure.
-fn token_refused(e: Error) -> Error {
-    match e.kind() {
-        ErrorKind::Provider(p) => {
-            let kind = ErrorKind::Auth {
-                status: Some(p.status),
-                message: p.message.clone(),
-            };
-            Error::new(e.provider(), e.operation().to_owned(), kind).with_attempts(e.attempts())
-        }
-        _ => e,
     }
 }
 
@@ -533,18 +519,6 @@ fn outcome<T>(result: Result<T>) -> Result<Update<T>> {
     }
 }
 
-fn typed<T, B>(value: B, operation: &'static str) -> Result<T>
-where
-    B: TryInto<T>,
-    B::Error: fmt::Display,
-{
-    value.try_into().map_err(|e| {
-        let message = e.to_string();
-        let field = call::builder_field(&message).unwrap_or("body").to_owned();
-        Error::new(P, operation, ErrorKind::InvalidInput { field, message })
-    })
-}
-
 fn non_empty(operation: &'static str, field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(P, operation, field, "is empty"));
@@ -624,7 +598,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_order";
-        let body = typed::<types::OrderInput, _>(order, op)?;
+        let body = call::typed::<types::OrderInput, _>(P, order, op)?;
         let env = self
             .call(op, self.raw.create_order().body(body).send())
             .await?;
@@ -654,7 +628,7 @@ impl Client {
     {
         let op = "update_order";
         non_empty(op, "id", id)?;
-        let body = typed::<types::OrderUpdate, _>(change, op)?;
+        let body = call::typed::<types::OrderUpdate, _>(P, change, op)?;
         outcome(
             self.call(op, self.raw.update_order().id(id).body(body).send())
                 .await
@@ -763,7 +737,7 @@ impl Client {
     {
         let op = "put_sku";
         non_empty(op, "sku", sku)?;
-        let body = typed::<types::ProductInput, _>(product, op)?;
+        let body = call::typed::<types::ProductInput, _>(P, product, op)?;
         outcome(
             self.call(op, self.raw.put_sku().sku(sku).body(body).send())
                 .await
@@ -932,7 +906,7 @@ impl Client {
         B::Error: fmt::Display,
     {
         let op = "create_message";
-        let body = typed::<types::MessageInput, _>(message, op)?;
+        let body = call::typed::<types::MessageInput, _>(P, message, op)?;
         let env = self
             .call(op, self.raw.create_message().body(body).send())
             .await?;
