@@ -276,3 +276,173 @@ mod appclubmais {
         assert_eq!(server.count(), 2);
     }
 }
+
+#[cfg(feature = "pluggto")]
+mod pluggto {
+    use std::sync::Arc;
+
+    use brcommerce::common::token::{MemoryStore, TokenSet};
+    use brcommerce::pluggto::{Client, Credentials, types};
+    use serde_json::json;
+
+    use super::common::fast_retry;
+    use super::common::script_server::{ScriptServer, Step};
+
+    fn client(server: &ScriptServer) -> Client {
+        let token = TokenSet::issued("t".into(), Some("r".into()), Some(3600));
+        Client::builder(Credentials::password("c", "s", "u", "p"))
+            .base_url(&server.base_url)
+            .retry(fast_retry())
+            .token_store(Arc::new(MemoryStore::with(token)))
+            .build()
+            .unwrap()
+    }
+
+    fn order() -> serde_json::Value {
+        super::common::response_example("pluggto", "get_order", "200")
+    }
+
+    #[tokio::test]
+    async fn fault_pluggto_reads_survive_a_body_cut_short_and_429_with_retry_after() {
+        let server = ScriptServer::start(vec![
+            Step::CloseMidBody,
+            Step::text(429, "slow down").with_header("retry-after", "0"),
+            Step::json(200, order()),
+        ])
+        .await;
+        let o = client(&server).order("o1").await.unwrap();
+        assert_eq!(o.id, "5877efb70280833e402e54bc");
+        assert_eq!(server.count(), 3);
+    }
+
+    #[tokio::test]
+    async fn fault_pluggto_an_order_post_is_never_repeated() {
+        let server = ScriptServer::start(vec![Step::CloseMidBody, Step::json(201, order())]).await;
+        let input: types::OrderInput =
+            serde_json::from_value(super::common::request_example("pluggto", "create_order"))
+                .unwrap();
+        let err = client(&server).create_order(input).await.unwrap_err();
+        assert_eq!(server.count(), 1);
+        assert!(err.may_have_been_applied(), "{err}");
+        assert_eq!(err.operation(), "create_order");
+    }
+
+    #[tokio::test]
+    async fn fault_pluggto_a_stock_put_is_repeated_after_a_gateway_error() {
+        let product = super::common::response_example("pluggto", "update_sku_stock", "200");
+        let server = ScriptServer::start(vec![
+            Step::text(502, "bad gateway"),
+            Step::json(200, product),
+        ])
+        .await;
+        client(&server)
+            .update_stock("pai", brcommerce::pluggto::StockChange::Set(3))
+            .await
+            .unwrap();
+        assert_eq!(server.count(), 2);
+        let seen = server.seen();
+        assert_eq!(seen[0].body, seen[1].body, "the same change, sent again");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&seen[1].body).unwrap(),
+            json!({"action": "update", "quantity": 3, "sku": "pai"})
+        );
+    }
+}
+
+#[cfg(feature = "connectplug")]
+mod connectplug {
+    use std::sync::Arc;
+
+    use brcommerce::common::token::{MemoryStore, TokenSet};
+    use brcommerce::connectplug::{Client, Credentials, types};
+
+    use super::common::fast_retry;
+    use super::common::script_server::{ScriptServer, Step};
+
+    fn client(server: &ScriptServer) -> Client {
+        let token = TokenSet::issued("t".into(), None, Some(3600));
+        Client::builder(Credentials::password("c", "s", "u", "p"))
+            .base_url(&server.base_url)
+            .token_url(&server.base_url)
+            .company(12)
+            .retry(fast_retry())
+            .token_store(Arc::new(MemoryStore::with(token)))
+            .build()
+            .unwrap()
+    }
+
+    fn create_body() -> types::CategoryCreate {
+        serde_json::from_value(super::common::request_example(
+            "connectplug",
+            "create_category",
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fault_connectplug_a_keyed_post_is_retried_with_the_same_key() {
+        let created = super::common::response_example("connectplug", "create_category", "201");
+        let server = ScriptServer::start(vec![
+            Step::CloseMidBody,
+            Step::text(504, "timeout"),
+            Step::json(201, created),
+        ])
+        .await;
+        let c = client(&server);
+        c.run(
+            "create_category",
+            c.raw().create_category().body(create_body()).send(),
+        )
+        .await
+        .unwrap();
+        let seen = server.seen();
+        assert_eq!(
+            seen.len(),
+            3,
+            "retried because the write carries an idempotency key"
+        );
+        let key = seen[0].header("idempotency-key").unwrap();
+        assert!(
+            seen.iter()
+                .all(|s| s.header("idempotency-key") == Some(key))
+        );
+    }
+
+    #[tokio::test]
+    async fn fault_connectplug_the_attempt_limit_holds_for_writes() {
+        let server = ScriptServer::start(vec![Step::text(503, "busy")]).await;
+        let c = client(&server);
+        let err = c
+            .run(
+                "create_category",
+                c.raw().create_category().body(create_body()).send(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(server.count(), 3, "three attempts, then the error");
+        assert_eq!(err.status(), Some(503));
+        assert_eq!(err.attempts(), 3);
+    }
+
+    #[tokio::test]
+    async fn fault_connectplug_garbage_is_a_decode_error_naming_the_operation() {
+        let server = ScriptServer::start(vec![Step::Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"data": {"units": [{"id": "not-a-number"}]}}"#.into(),
+        }])
+        .await;
+        let c = client(&server);
+        let err = c
+            .run("list_units", c.raw().list_units().send())
+            .await
+            .unwrap_err();
+        match err.kind() {
+            brcommerce::ErrorKind::Decode { path, .. } => {
+                assert_eq!(path, "data.units[0].id");
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        assert_eq!(err.operation(), "list_units");
+    }
+}
