@@ -232,3 +232,59 @@ mod pluggto {
         }
     }
 }
+
+#[cfg(feature = "connectplug")]
+mod connectplug {
+    use brcommerce::connectplug::{Client, Credentials};
+    use httpmock::Method::{GET, POST};
+    use httpmock::MockServer;
+    use serde_json::json;
+
+    use super::{assert_clean, logs};
+
+    const SECRET: &str = "redact-cp-secret-2a3b4c";
+    const PASSWORD: &str = "redact-cp-pass-5d6e7f";
+    const TOKEN: &str = "redact-cp-token-8a9b0c";
+
+    #[tokio::test]
+    async fn redact_connectplug_credentials_and_bearer_token() {
+        let _ = logs();
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/oauth/token");
+                then.status(200)
+                    .json_body(json!({"access_token": TOKEN, "expires_in": 3600}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/api/v3/units");
+                then.status(500).body("internal error");
+            })
+            .await;
+        let credentials = Credentials::password("3", SECRET, "api@loja.com.br", PASSWORD);
+        let client = Client::builder(credentials.clone())
+            .base_url(server.base_url())
+            .token_url(server.base_url())
+            .company(12)
+            .retry(brcommerce::common::retry::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = client
+            .run("list_units", client.raw().list_units().send())
+            .await
+            .unwrap_err();
+        for secret in [SECRET, PASSWORD, TOKEN] {
+            assert_clean(
+                secret,
+                &[
+                    format!("{credentials:?}"),
+                    format!("{client:?}"),
+                    format!("{err:?}"),
+                    err.to_string(),
+                ],
+            );
+        }
+    }
+}
