@@ -506,6 +506,47 @@ fn next_cursor(len: usize, limit: i64, last_id: Option<String>) -> Option<String
     }
 }
 
+/// A list answer `{total, showing, limit, result: [{"<Kind>": {...}}]}`.
+trait Listed {
+    type Item;
+    fn into_parts(self) -> (Option<i64>, Option<i64>, Option<i64>, Vec<Self::Item>);
+    fn cursor(item: &Self::Item) -> Option<String>;
+}
+
+macro_rules! listed {
+    ($($list:ident => $item:ident . $field:ident, |$i:ident| $id:expr;)*) => {
+        $(impl Listed for types::$list {
+            type Item = types::$item;
+            fn into_parts(self) -> (Option<i64>, Option<i64>, Option<i64>, Vec<types::$item>) {
+                let items = self.result.into_iter().map(|e| e.$field).collect();
+                (self.total, self.showing, self.limit, items)
+            }
+            fn cursor($i: &types::$item) -> Option<String> {
+                $id
+            }
+        })*
+    };
+}
+
+listed! {
+    OrderList => Order.order, |o| Some(o.id.clone());
+    ProductList => Product.product, |p| p.id.clone();
+    MessageList => Message.message, |m| Some(m.id.clone());
+}
+
+/// A list answer as a [`Page`], unwrapped, with the cursor of the next page.
+fn into_page<L: Listed>(list: L, limit: i64) -> Page<L::Item> {
+    let (total, showing, page_limit, items) = list.into_parts();
+    let last = items.last().and_then(L::cursor);
+    Page {
+        total,
+        showing,
+        limit: page_limit,
+        next: next_cursor(items.len(), limit, last),
+        items,
+    }
+}
+
 /// `Unchanged` for PluggTo's `not_updated` answer; other errors stay errors.
 fn outcome<T>(result: Result<T>) -> Result<Update<T>> {
     match result {
@@ -583,6 +624,29 @@ impl Client {
             + 'a,
     {
         call::run(self.runtime(), operation, self.options.clone(), fut)
+    }
+
+    /// Every item of a cursor-paged list: `page(next)` fetches the page after `next`.
+    fn walk<'a, T, F, Fut>(
+        &'a self,
+        operation: &'static str,
+        page: F,
+    ) -> impl Stream<Item = Result<T>> + Send + 'a
+    where
+        T: Send + 'a,
+        F: Fn(Option<String>) -> Fut + Send + 'a,
+        Fut: std::future::Future<Output = Result<Page<T>>> + Send + 'a,
+    {
+        paginate::stream(P, operation, None::<String>, move |next| {
+            let fut = page(next);
+            async move {
+                let page = fut.await?;
+                Ok(PageOf {
+                    items: page.items,
+                    next: page.next.map(Some),
+                })
+            }
+        })
     }
 
     // ----- orders -----
@@ -673,15 +737,7 @@ impl Client {
             req = req.external(v.clone());
         }
         let list = self.call(op, req.send()).await?;
-        let items: Vec<types::Order> = list.result.into_iter().map(|e| e.order).collect();
-        let last = items.last().map(|o| o.id.clone());
-        Ok(Page {
-            total: list.total,
-            showing: list.showing,
-            limit: list.limit,
-            next: next_cursor(items.len(), limit, last),
-            items,
-        })
+        Ok(into_page(list, limit))
     }
 
     /// Every order matching `filter`, page after page (one page in memory at a time).
@@ -690,15 +746,9 @@ impl Client {
         filter: &OrderFilter,
     ) -> impl Stream<Item = Result<types::Order>> + Send + '_ {
         let filter = filter.clone();
-        paginate::stream(P, "list_orders", None::<String>, move |next| {
+        self.walk("list_orders", move |next| {
             let filter = filter.clone();
-            async move {
-                let page = self.orders_page(&filter, next.as_deref()).await?;
-                Ok(PageOf {
-                    items: page.items,
-                    next: page.next.map(Some),
-                })
-            }
+            async move { self.orders_page(&filter, next.as_deref()).await }
         })
     }
 
@@ -813,15 +863,7 @@ impl Client {
             req = req.category(v.clone());
         }
         let list = self.call(op, req.send()).await?;
-        let items: Vec<types::Product> = list.result.into_iter().map(|e| e.product).collect();
-        let last = items.last().and_then(|p| p.id.clone());
-        Ok(Page {
-            total: list.total,
-            showing: list.showing,
-            limit: list.limit,
-            next: next_cursor(items.len(), limit, last),
-            items,
-        })
+        Ok(into_page(list, limit))
     }
 
     /// Every product matching `filter`, page after page.
@@ -830,15 +872,9 @@ impl Client {
         filter: &ProductFilter,
     ) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
         let filter = filter.clone();
-        paginate::stream(P, "list_products", None::<String>, move |next| {
+        self.walk("list_products", move |next| {
             let filter = filter.clone();
-            async move {
-                let page = self.products_page(&filter, next.as_deref()).await?;
-                Ok(PageOf {
-                    items: page.items,
-                    next: page.next.map(Some),
-                })
-            }
+            async move { self.products_page(&filter, next.as_deref()).await }
         })
     }
 
@@ -964,15 +1000,7 @@ impl Client {
             req = req.channel(v.clone());
         }
         let list = self.call(op, req.send()).await?;
-        let items: Vec<types::Message> = list.result.into_iter().map(|e| e.message).collect();
-        let last = items.last().map(|m| m.id.clone());
-        Ok(Page {
-            total: list.total,
-            showing: list.showing,
-            limit: list.limit,
-            next: next_cursor(items.len(), limit, last),
-            items,
-        })
+        Ok(into_page(list, limit))
     }
 
     /// Every message matching `filter`, page after page.
@@ -981,15 +1009,9 @@ impl Client {
         filter: &MessageFilter,
     ) -> impl Stream<Item = Result<types::Message>> + Send + '_ {
         let filter = filter.clone();
-        paginate::stream(P, "list_messages", None::<String>, move |next| {
+        self.walk("list_messages", move |next| {
             let filter = filter.clone();
-            async move {
-                let page = self.messages_page(&filter, next.as_deref()).await?;
-                Ok(PageOf {
-                    items: page.items,
-                    next: page.next.map(Some),
-                })
-            }
+            async move { self.messages_page(&filter, next.as_deref()).await }
         })
     }
 }
