@@ -223,7 +223,7 @@ impl Target {
                 let cmd = CliCommand::iter()
                     .find(|c| c.operation_id() == op)
                     .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
-                let cli = Cli::new($client.raw().clone(), Forward(printer));
+                let cli = Cli::new($client.raw().clone(), printer);
                 cli.execute(cmd, matches).await
             }};
         }
@@ -246,55 +246,3 @@ impl Target {
         }
     }
 }
-
-/// Lends a printer to a generated command (which wants to own its config).
-pub struct Forward<'a>(pub &'a Printer);
-
-macro_rules! forward {
-    ($p:ident) => {
-        impl brcommerce::$p::cli::CliConfig for Forward<'_> {
-            fn success_item<T>(&self, value: &progenitor_client::ResponseValue<T>)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-                brcommerce::$p::cli::CliConfig::success_item(self.0, value)
-            }
-            fn success_no_item(&self, value: &progenitor_client::ResponseValue<()>) {
-                brcommerce::$p::cli::CliConfig::success_no_item(self.0, value)
-            }
-            fn error<T>(&self, value: &progenitor_client::Error<T>)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-                brcommerce::$p::cli::CliConfig::error(self.0, value)
-            }
-            fn list_start<T>(&self)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-            }
-            fn list_item<T>(&self, value: &T)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-                brcommerce::$p::cli::CliConfig::list_item(self.0, value)
-            }
-            fn list_end_success<T>(&self)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-            }
-            fn list_end_error<T>(&self, value: &progenitor_client::Error<T>)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-                brcommerce::$p::cli::CliConfig::list_end_error(self.0, value)
-            }
-        }
-    };
-}
-
-forward!(ecomdc);
-forward!(pluggto);
-forward!(appclubmais);
-forward!(connectplug);

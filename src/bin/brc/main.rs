@@ -38,7 +38,7 @@ fn provider_command(provider: &'static str) -> Command {
                 .subcommand_required(true)
                 .arg_required_else_help(true);
             for op in CliCommand::iter() {
-                let mut sub = Cli::<output::Printer>::get_command(op).name(op.operation_id());
+                let mut sub = Cli::<&output::Printer>::get_command(op).name(op.operation_id());
                 // The listing shows the summary; `--help` on the operation shows everything.
                 if let Some(full) = sub.get_about().map(|a| a.to_string()) {
                     let summary = full.split("\n\n").next().unwrap_or_default().to_owned();

@@ -82,7 +82,9 @@ impl Printer {
 
 macro_rules! config {
     ($p:ident) => {
-        impl brcommerce::$p::cli::CliConfig for Printer {
+        // Implemented for a reference: a generated command owns its config, and the caller
+        // keeps the printer to read what it captured.
+        impl brcommerce::$p::cli::CliConfig for &Printer {
             fn success_item<T>(&self, value: &ResponseValue<T>)
             where
                 T: schemars::JsonSchema + Serialize + Debug,
