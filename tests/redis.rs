@@ -8,7 +8,6 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,73 +23,18 @@ use serde_json::json;
 // ------------------------------------------------------------------------------------------
 // Harness
 
-/// A `redis-server` child process on a free loopback port, killed on drop.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
+#[path = "support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
+
+/// What the tests read from the server besides the shared harness.
+trait RedisServerExt {
+    fn connection(&self) -> RedisConnection;
+    async fn get(&self, key: &str) -> Option<String>;
+    async fn pttl(&self, key: &str) -> i64;
 }
 
-impl RedisServer {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut server = Self { port, child: None };
-        server.restart();
-        server
-    }
-
-    /// (Re)starts the server on the same port, empty.
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(std::env::temp_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                "the `redis` tests need a `redis-server` binary on PATH and none was found; \
-                 install it with `apt-get install -y redis-server` (Debian/Ubuntu, as root or \
-                 with sudo) or `brew install redis` (macOS)"
-            ),
-            Err(e) => panic!("cannot start redis-server: {e}"),
-        };
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.ping() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn ping(&self) -> bool {
-        use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
-    }
-
-    /// Kills the server (as a crash would).
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
+impl RedisServerExt for RedisServer {
     fn connection(&self) -> RedisConnection {
         RedisConnection::open(&self.url())
             .unwrap()
@@ -116,12 +60,6 @@ impl RedisServer {
             .query_async(&mut c)
             .await
             .unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -209,6 +147,13 @@ async fn redis_pacer_four_ecomdc_instances_stay_within_one_shared_quota() {
     // Within any second (less 50 ms for network jitter), at most 20 requests arrived.
     let most = busiest(&times, Duration::from_millis(950));
     assert!(most <= 20, "{most} requests within 950 ms");
+    // One script call per request books its slot (plus, per connection, at most one EVAL after
+    // a NOSCRIPT): waiting calls do not poll Redis.
+    let calls = redis.script_calls();
+    assert!(
+        (40..=48).contains(&calls),
+        "{calls} script calls for 40 requests"
+    );
 }
 
 #[tokio::test]

@@ -9,9 +9,12 @@
 //!   ([`RedisTokenStore::lock_ttl`]) when its holder dies, so a killed instance blocks the others
 //!   for at most that long; the stored refresh token stays the newest one the fleet knows,
 //!   because new tokens are saved before they are used.
-//! * [`RedisPacer`] is a [`Pacer`]: GCRA in a Lua script (atomic, on Redis's clock), one key per
-//!   provider account and method class, with the same [`RateLimits`] as the
-//!   [`LocalPacer`]; a 429 pauses every instance.
+//! * [`RedisPacer`] is a [`Pacer`]: the same booking GCRA as the [`LocalPacer`] (see
+//!   [`ratelimit`](crate::common::ratelimit)), in a Lua script (atomic, on Redis's clock), one key
+//!   per provider account and method class, with the same [`RateLimits`]. Each request costs one
+//!   script call: it books the fleet's next free slot and the instance sleeps until it (no
+//!   polling, so a queue of waiting calls does not turn into a stream of Redis calls). A 429
+//!   pauses every instance. A call that gives up while it waits leaves its slot unused.
 //!
 //! # When Redis is unreachable
 //!
@@ -588,32 +591,33 @@ impl TokenStore for RedisTokenStore {
 // ---------------------------------------------------------------------------------------------
 // Pacer
 
-/// GCRA: KEYS[1] the class's theoretical arrival time (µs, Redis clock), KEYS[2] the pause
-/// deadline; ARGV[1] emission interval (µs, 0 = unlimited), ARGV[2] burst. Returns 0 when the
-/// request may go now (and books it), otherwise the µs to wait.
-const GCRA: &str = r"
+/// GCRA, booking form: KEYS[1] the class's theoretical arrival time (µs, Redis clock), KEYS[2]
+/// the pause deadline; ARGV[1] emission interval (µs, 0 = unlimited), ARGV[2] tolerance (µs).
+/// Books the first free slot at or after now (and after a pause) and returns the µs until it
+/// (0 = go now).
+const BOOK: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local start = now
 local paused = tonumber(redis.call('GET', KEYS[2]))
-if paused and paused > now then
-  return paused - now
+if paused and paused > start then
+  start = paused
 end
 local interval = tonumber(ARGV[1])
 if interval <= 0 then
-  return 0
+  return start - now
 end
-local tolerance = interval * (tonumber(ARGV[2]) - 1)
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then
-  tat = now
+local tat = tonumber(redis.call('GET', KEYS[1])) or start
+if tat < start then
+  tat = start
 end
-local wait = tat - tolerance - now
-if wait > 0 then
-  return wait
+local slot = tat - tonumber(ARGV[2])
+if slot < start then
+  slot = start
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return 0";
+local booked = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', booked), 'PX', math.ceil((booked - now) / 1000) + 1000)
+return slot - now";
 
 /// Sets the pause deadline if it is later than the current one. ARGV[1] pause (µs).
 const PAUSE: &str = r"
@@ -653,7 +657,7 @@ pub struct RedisPacer {
     fallback: Fallback,
     local: LocalPacer,
     outage: Arc<Outage>,
-    gcra: Script,
+    book: Script,
     pause: Arc<Script>,
 }
 
@@ -687,7 +691,7 @@ impl RedisPacer {
             fallback: Fallback::FailClosed,
             local: LocalPacer::new(limits),
             outage: Arc::default(),
-            gcra: Script::new(GCRA),
+            book: Script::new(BOOK),
             pause: Arc::new(Script::new(PAUSE)),
         }
     }
@@ -704,26 +708,23 @@ impl RedisPacer {
         &self.limits
     }
 
-    /// One GCRA step: `None` when the request may go, or how long to wait.
-    async fn step(&self, method: &Method) -> RedisResult<Option<Duration>> {
+    /// Books a slot: how long until it (zero: go now).
+    async fn book(&self, method: &Method) -> RedisResult<Duration> {
         let class = class_of(method).unwrap_or(0);
-        let (interval, burst) = match self.limits.for_method(method) {
-            Some(rate) if rate.requests > 0 => (
-                (rate.per.as_micros() / u128::from(rate.requests)).max(1) as u64,
-                rate.burst.max(1),
-            ),
-            _ => (0, 1),
-        };
+        let rate = self.limits.for_method(method);
+        let interval = rate.and_then(|r| r.interval()).unwrap_or_default();
+        let tolerance = rate.map(|r| r.tolerance()).unwrap_or_default();
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         let mut c = self.conn.conn()?;
         let wait: i64 = self
-            .gcra
+            .book
             .key(&self.keys[class])
             .key(&self.pause_key)
-            .arg(interval)
-            .arg(burst)
+            .arg(micros(interval))
+            .arg(micros(tolerance))
             .invoke_async(&mut c)
             .await?;
-        Ok((wait > 0).then(|| Duration::from_micros(wait as u64)))
+        Ok(Duration::from_micros(wait.max(0).unsigned_abs()))
     }
 }
 
@@ -735,12 +736,17 @@ impl Pacer for RedisPacer {
                     self.local.wait(method).await;
                     return Ok(());
                 }
-                match self.step(method).await {
-                    Ok(None) => {
+                match self.book(method).await {
+                    Ok(wait) => {
                         self.outage.recovered(self.provider, &self.pause_key);
-                        return Ok(());
+                        tokio::time::sleep(wait).await;
+                        // This instance got a 429 while waiting: the pause covers the slot, so
+                        // book again (after the pause, which Redis holds for every instance).
+                        match self.local.paused_until() {
+                            Some(until) => tokio::time::sleep_until(until).await,
+                            None => return Ok(()),
+                        }
                     }
-                    Ok(Some(wait)) => tokio::time::sleep(wait).await,
                     Err(e) => match self.fallback {
                         Fallback::FailClosed => {
                             return Err(shared_state_error(
