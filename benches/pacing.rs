@@ -8,12 +8,13 @@
 //!
 //! Rows:
 //! * one client, local pacer: the figure of the issue (target ≥ 0.97, zero 429);
-//! * one client with `SlotPacer`, a prototype defined here (FIFO slots on a fixed schedule), to
-//!   show what would close the gap of the local pacer;
 //! * four clients, a local pacer each: what happens without a shared limiter (each paces itself
 //!   to the full quota, so together they send 4× the quota);
-//! * four clients sharing a Redis pacer: see `redis_row` (filled in when the `redis` feature
-//!   lands).
+//! * four clients sharing one `RedisPacer` (feature `redis`; the bench starts its own
+//!   `redis-server` on a free 127.0.0.1 port, as the tests do): the fleet against one quota.
+//!
+//! `cargo bench --bench pacing --features redis` for all rows (needs `redis-server` on `PATH`);
+//! without the feature the Redis row says so.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +26,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use brcommerce::common::ratelimit::{Pacer, Rate, RateLimits};
+use brcommerce::common::ratelimit::{LocalPacer, Pacer, Rate, RateLimits};
 use brcommerce::ecomdc::{Client, Credentials};
 
 /// The scaled quota: 60 per second (the real one is 60 per minute).
@@ -97,62 +98,19 @@ fn start_mock(books: Arc<Books>) -> String {
     rx.recv().unwrap()
 }
 
-/// A prototype of what would close the gap of the local pacer (not part of the crate): waiters
-/// take the next free slot in FIFO order, and a slot that is served late does not push the
-/// following slots back (the local GCRA pacer with burst 1 re-bases on the late time, so every
-/// late wake-up is lost for good). Slots are spaced 0.5% wider than the quota so that a request
-/// served late and the next one served on time still fit the provider's sliding window.
-#[derive(Debug)]
-struct SlotPacer {
-    interval: Duration,
-    next: Mutex<Option<tokio::time::Instant>>,
-}
-
-impl SlotPacer {
-    fn new(rate: Rate) -> Self {
-        Self {
-            interval: (rate.per / rate.requests).mul_f64(1.005),
-            next: Mutex::new(None),
-        }
-    }
-}
-
-impl Pacer for SlotPacer {
-    fn acquire<'a>(
-        &'a self,
-        _method: &'a reqwest::Method,
-    ) -> futures::future::BoxFuture<'a, Result<(), brcommerce::Error>> {
-        let slot = {
-            let now = tokio::time::Instant::now();
-            let mut next = self.next.lock().unwrap();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
-            slot
-        };
-        Box::pin(async move {
-            tokio::time::sleep_until(slot).await;
-            Ok(())
-        })
-    }
-
-    fn pause(&self, wait: Duration) {
-        let until = tokio::time::Instant::now() + wait;
-        let mut next = self.next.lock().unwrap();
-        *next = Some(next.map_or(until, |n| n.max(until)));
-    }
-}
-
 struct Outcome {
     rate_ratio: f64,
     rejected: u64,
     throttled_seen: u64,
     accepted: usize,
+    /// Calls started.
+    offered: usize,
 }
 
-/// `instances` clients (each with its own local pacer at the full quota) share `DEMAND`× the
-/// quota of offered load for `RUN`, open loop (a call is started every 1/(DEMAND·QUOTA) s
-/// whether or not earlier ones finished).
-fn run(base: &str, books: &Books, instances: usize, slots: bool) -> Outcome {
+/// `instances` clients, each with the pacer `pacer(i)` gives it, share `DEMAND`× the quota of
+/// offered load for `RUN`, open loop (a call is started every 1/(DEMAND·QUOTA) s whether or not
+/// earlier ones finished).
+fn run(base: &str, books: &Books, instances: usize, pacer: &MakePacer) -> Outcome {
     books.reset();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -161,19 +119,17 @@ fn run(base: &str, books: &Books, instances: usize, slots: bool) -> Outcome {
         .unwrap();
     let clients: Vec<Client> = rt.block_on(async {
         (0..instances)
-            .map(|_| {
-                let b = Client::builder(Credentials::new("3566", "token")).base_url(base);
-                let b = if slots {
-                    b.pacer(Arc::new(SlotPacer::new(Rate::per_second(QUOTA))))
-                } else {
-                    b.rate_limits(RateLimits::default().get(Rate::per_second(QUOTA)))
-                };
-                b.build().unwrap()
+            .map(|i| {
+                Client::builder(Credentials::new("3566", "token"))
+                    .base_url(base)
+                    .pacer(pacer(i))
+                    .build()
+                    .unwrap()
             })
             .collect()
     });
     let start = Instant::now();
-    rt.block_on(async {
+    let offered = rt.block_on(async {
         let offered = DEMAND * QUOTA;
         let mut tick = tokio::time::interval(PERIOD / offered);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -186,6 +142,7 @@ fn run(base: &str, books: &Books, instances: usize, slots: bool) -> Outcome {
                 let _ = c.stock("A").await;
             });
         }
+        i
     });
     let accepted = books.accepted.lock().unwrap().clone();
     let rejected = books.rejected.load(Ordering::SeqCst);
@@ -205,19 +162,64 @@ fn run(base: &str, books: &Books, instances: usize, slots: bool) -> Outcome {
         rejected,
         throttled_seen,
         accepted: accepted.len(),
+        offered,
     }
 }
 
-/// REDIS ROW — four instances sharing one `RedisPacer` (feature `redis`, built separately).
-/// To fill it in: build each of the four clients with
-/// `.pacer(Arc::new(RedisPacer::new(<redis url>, "bench:pacing", RateLimits::default().get(Rate::per_second(QUOTA)))))`
-/// instead of `.rate_limits(...)`, run them as in [`run`], and print the row like the others.
-/// Until then the row says why it is empty.
-fn redis_row() -> String {
-    format!(
-        "{:<50} {:>12} {:>7} {:>10}",
-        "4 instances via Redis (shared pacer)", "pending", "-", "-"
-    )
+/// Gives instance `i` its pacer.
+type MakePacer<'a> = dyn Fn(usize) -> Arc<dyn Pacer> + 'a;
+
+fn quota() -> RateLimits {
+    RateLimits::default().get(Rate::per_second(QUOTA))
+}
+
+fn local(_: usize) -> Arc<dyn Pacer> {
+    Arc::new(LocalPacer::new(quota()))
+}
+
+fn print_row(name: &str, o: &Outcome) {
+    println!(
+        "{:<50} {:>12.3} {:>7} {:>10}  (429s seen by the clients: {})",
+        name, o.rate_ratio, o.rejected, o.accepted, o.throttled_seen
+    );
+}
+
+#[path = "../tests/support/redis_server.rs"]
+#[cfg(feature = "redis")]
+mod redis_server;
+
+/// Four instances, each with its own Redis connection (as separate processes would have) and a
+/// `RedisPacer` on the same account key, so one quota is shared.
+#[cfg(feature = "redis")]
+fn redis_row(base: &str, books: &Books, round: usize) {
+    use brcommerce::Provider;
+    use brcommerce::common::redis::{RedisConnection, RedisPacer};
+    // A fresh, empty server per run.
+    let server = redis_server::RedisServer::start();
+    let url = server.url();
+    let o = run(base, books, 4, &move |_| {
+        let conn = RedisConnection::open(&url).expect("redis url");
+        Arc::new(RedisPacer::new(&conn, Provider::Ecomdc, "3566", quota()))
+    });
+    print_row(
+        &format!("4 instances via Redis (shared pacer) [run {}]", round + 1),
+        &o,
+    );
+    println!(
+        "{:<50} {:>12}  (Redis script calls: {} for {} calls started)",
+        "",
+        "",
+        server.script_calls(),
+        o.offered
+    );
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_row(_: &str, _: &Books, _: usize) {
+    println!(
+        "{:<50} {:>12}  (build with --features redis and have redis-server on PATH)",
+        "4 instances via Redis (shared pacer)", "not run"
+    );
 }
 
 fn main() {
@@ -236,23 +238,16 @@ fn main() {
         "{:<50} {:>12} {:>7} {:>10}",
         "scenario", "rate/quota", "429s", "accepted"
     );
-    // Alternate the scenarios so that both see the same machine.
+    // Alternate the scenarios so that they see the same machine.
+    let rows: [(&str, usize, &MakePacer); 2] = [
+        ("1 instance, local pacer", 1, &local),
+        ("4 instances, local pacer each (no sharing)", 4, &local),
+    ];
     for round in 0..2 {
-        for (name, instances, slots) in [
-            ("1 instance, local pacer", 1usize, false),
-            ("1 instance, slot pacer (prototype)", 1, true),
-            ("4 instances, local pacer each (no sharing)", 4, false),
-        ] {
-            let o = run(&base, &books, instances, slots);
-            let row = format!(
-                "{:<50} {:>12.3} {:>7} {:>10}",
-                format!("{name} [run {}]", round + 1),
-                o.rate_ratio,
-                o.rejected,
-                o.accepted
-            );
-            println!("{row}  (429s seen by the clients: {})", o.throttled_seen);
+        for (name, instances, pacer) in rows {
+            let o = run(&base, &books, instances, pacer);
+            print_row(&format!("{name} [run {}]", round + 1), &o);
         }
+        redis_row(&base, &books, round);
     }
-    println!("{}", redis_row());
 }
