@@ -16,7 +16,7 @@ use crate::common::error::{Error, ErrorKind, Provider, ProviderError, Result};
 use crate::common::lenient::DecimalNumber;
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::runtime::{CallOptions, Runtime};
 use crate::common::taxid::TaxId;
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
@@ -269,62 +269,15 @@ fn cpf(operation: &'static str, field: &str, text: &str) -> Result<String> {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
-        Builder::new(credentials)
-    }
-
-    /// A client with the default settings.
-    ///
-    /// # Errors
-    /// As [`Builder::build`].
-    pub fn new(credentials: Credentials) -> Result<Self> {
-        Self::builder(credentials).build()
-    }
+    call::facade_basics!(token_requests);
 
     /// The generated client (requests through it still get the token, retries and tracing).
     pub fn raw(&self) -> &generated::Client {
         &self.raw
     }
 
-    /// A handle whose calls use `options`.
-    pub fn with_options(&self, options: CallOptions) -> Self {
-        Self {
-            options,
-            ..self.clone()
-        }
-    }
-
-    /// Requests and retries seen by this client and its clones.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.runtime().stats()
-    }
-
-    /// How many tokens were requested (the token is cached for its lifetime).
-    pub fn token_requests(&self) -> u64 {
-        self.auth.fetch_count()
-    }
-
     fn runtime(&self) -> &Runtime {
         &self.raw.inner
-    }
-
-    fn call<'a, T, F>(
-        &'a self,
-        operation: &'static str,
-        fut: F,
-    ) -> impl std::future::Future<Output = Result<T>> + 'a
-    where
-        T: serde::de::DeserializeOwned + Send + 'a,
-        F: std::future::Future<
-                Output = std::result::Result<
-                    progenitor_client::ResponseValue<T>,
-                    progenitor_client::Error<types::Error>,
-                >,
-            > + Send
-            + 'a,
-    {
-        call::run(self.runtime(), operation, self.options.clone(), fut)
     }
 
     // ----- members and benefits -----

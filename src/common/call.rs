@@ -309,6 +309,75 @@ where
     })
 }
 
+/// The methods every provider's `Client` facade has, written once: `builder`, `new`,
+/// `with_options`, `stats` and the private `call` that runs a generated call through
+/// [`run`]. With `token_requests` as argument it adds that counter too (providers whose token
+/// comes from an endpoint; the client has an `auth: TokenAuth` field).
+///
+/// Invoked inside `impl Client` of a provider module where `Credentials`, `generated` and
+/// `types` name the provider's items; the client derives `Clone`, has an `options: CallOptions`
+/// field and a `runtime(&self) -> &Runtime` method.
+macro_rules! facade_basics {
+    (token_requests) => {
+        $crate::common::call::facade_basics!();
+
+        /// How many times the token endpoint was called (the token is cached for its lifetime
+        /// and refreshed once for all concurrent calls).
+        pub fn token_requests(&self) -> u64 {
+            self.auth.fetch_count()
+        }
+    };
+    () => {
+        /// Starts configuring a client.
+        pub fn builder(credentials: Credentials) -> $crate::common::config::Builder<Credentials> {
+            $crate::common::config::Builder::new(credentials)
+        }
+
+        /// A client with the default settings: production URL, pacing to the provider's
+        /// published quotas (if it publishes any), standard retries.
+        ///
+        /// # Errors
+        /// As `Builder::build`.
+        pub fn new(credentials: Credentials) -> $crate::common::error::Result<Self> {
+            Self::builder(credentials).build()
+        }
+
+        /// A handle whose calls use `options` (timeout, retry policy, idempotency key); it
+        /// shares everything else with this one.
+        pub fn with_options(&self, options: $crate::common::runtime::CallOptions) -> Self {
+            Self {
+                options,
+                ..self.clone()
+            }
+        }
+
+        /// Requests, retries and throttling seen by this client and its clones.
+        pub fn stats(&self) -> $crate::common::runtime::StatsSnapshot {
+            self.runtime().stats()
+        }
+
+        /// Runs a generated call with this handle's options; errors name `operation`.
+        fn call<'a, T, F>(
+            &'a self,
+            operation: &'static str,
+            fut: F,
+        ) -> impl std::future::Future<Output = $crate::common::error::Result<T>> + 'a
+        where
+            T: serde::de::DeserializeOwned + Send + 'a,
+            F: std::future::Future<
+                    Output = std::result::Result<
+                        progenitor_client::ResponseValue<T>,
+                        progenitor_client::Error<types::Error>,
+                    >,
+                > + Send
+                + 'a,
+        {
+            $crate::common::call::run(self.runtime(), operation, self.options.clone(), fut)
+        }
+    };
+}
+pub(crate) use facade_basics;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use crate::common::error::{ErrorKind, Provider, Result};
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::runtime::{CallOptions, Runtime};
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
 const P: Provider = Provider::Connectplug;
@@ -249,10 +249,7 @@ impl Builder<Credentials> {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
-        Builder::new(credentials)
-    }
+    call::facade_basics!(token_requests);
 
     /// A handle acting for another company (`CPlug-Company-Id`): same connection pool, token,
     /// retry budget and counters; nothing is reconnected.
@@ -286,24 +283,6 @@ impl Client {
         &self.raw
     }
 
-    /// A handle whose calls use `options` (e.g. your own idempotency key for one write).
-    pub fn with_options(&self, options: CallOptions) -> Self {
-        Self {
-            options,
-            ..self.clone()
-        }
-    }
-
-    /// Requests and retries seen by this client and its clones.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.runtime.stats()
-    }
-
-    /// How many times the token endpoint was called.
-    pub fn token_requests(&self) -> u64 {
-        self.auth.fetch_count()
-    }
-
     pub(super) fn runtime(&self) -> &Runtime {
         &self.runtime
     }
@@ -327,7 +306,7 @@ impl Client {
                 >,
             > + Send,
     {
-        call::run(self.runtime(), operation, self.options.clone(), call).await
+        self.call(operation, call).await
     }
 
     /// One page of any list: `call` is the generated list call for that page.

@@ -19,7 +19,7 @@ use crate::common::lenient::DecimalNumber;
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::{Rate, RateLimits};
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime, StatsSnapshot};
+use crate::common::runtime::{CallOptions, Runtime};
 use crate::common::secret::sensitive_header;
 
 const P: Provider = Provider::Ecomdc;
@@ -117,18 +117,7 @@ impl Builder<Credentials> {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder(credentials: Credentials) -> Builder<Credentials> {
-        Builder::new(credentials)
-    }
-
-    /// A client with the default settings (production URL, published quotas, standard retries).
-    ///
-    /// # Errors
-    /// As [`Builder::build`].
-    pub fn new(credentials: Credentials) -> Result<Self> {
-        Self::builder(credentials).build()
-    }
+    call::facade_basics!();
 
     /// The generated client, for anything this facade does not wrap. Requests made through it
     /// still get credentials, pacing, retries and tracing.
@@ -136,39 +125,8 @@ impl Client {
         &self.raw
     }
 
-    /// A handle whose calls use `options` (timeout, retry policy).
-    pub fn with_options(&self, options: CallOptions) -> Self {
-        Self {
-            raw: self.raw.clone(),
-            options,
-        }
-    }
-
-    /// Requests, retries and throttling seen by this client and its clones.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.runtime().stats()
-    }
-
     pub(crate) fn runtime(&self) -> &Runtime {
         &self.raw.inner
-    }
-
-    fn call<'a, T, F>(
-        &'a self,
-        operation: &'static str,
-        fut: F,
-    ) -> impl std::future::Future<Output = Result<T>> + 'a
-    where
-        T: serde::de::DeserializeOwned + Send + 'a,
-        F: std::future::Future<
-                Output = std::result::Result<
-                    progenitor_client::ResponseValue<T>,
-                    progenitor_client::Error<types::Error>,
-                >,
-            > + Send
-            + 'a,
-    {
-        call::run(self.runtime(), operation, self.options.clone(), fut)
     }
 
     // ----- products -----
