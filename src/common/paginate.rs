@@ -2,7 +2,7 @@
 //!
 //! A provider describes its style with a fetch function: given a cursor (a page number, the
 //! last id seen, ...), fetch one page and return its items and the next cursor, or `None` when
-//! there are no more pages. [`stream`] turns that into a `Stream` of items that holds one page in
+//! there are no more pages. [`stream()`] turns that into a `Stream` of items that holds one page in
 //! memory at a time. An error is yielded once and ends the stream; an empty page does not end
 //! it unless the cursor says so; a cursor that does not move ends it with an error instead of
 //! looping forever.

@@ -7,7 +7,7 @@
 //!   them), credentials (fetching a token if needed), and waits for the pacer;
 //! * `exec` sends the request inside one tracing span, retries what is safe to retry (see
 //!   [`RetryPolicy`]), refreshes credentials once after a 401, and records what happened in the
-//!   call's [`Report`] so the facade can build a precise [`Error`].
+//!   call's `Report` so the facade can build a precise [`Error`].
 //!
 //! Because this lives in the hooks, a request made through `raw()` or the generated CLI gets the
 //! same treatment as one made through the facade.

@@ -292,7 +292,7 @@ impl Client {
     }
 
     /// Runs a call of the generated client ([`Client::raw`]) and returns its body, with
-    /// errors as [`Error`] naming `operation`.
+    /// errors as [`Error`](crate::Error) naming `operation`.
     ///
     /// # Errors
     /// A provider error (with field validations for 422), or any other [`ErrorKind`].
