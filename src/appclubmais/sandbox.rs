@@ -6,14 +6,14 @@
 //! back with [`Running::purchases`]. Requests without `Accept: application/json` are answered
 //! with an HTML redirect, as the real API does.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use super::client::{ClientId, Credentials};
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, Sandbox, SandboxRequest, SandboxResponse, SandboxTokens, bearer,
+    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, bearer,
 };
 
 const SPEC: &str = include_str!("../../specs/appclubmais.yaml");
@@ -33,20 +33,9 @@ struct State {
 }
 
 /// A running AppClubMais sandbox.
-pub struct Running {
-    server: Sandbox,
-    backend: Arc<AppclubmaisSandbox>,
-}
+pub type Running = crate::common::sandbox::Running<AppclubmaisSandbox>;
 
 impl Running {
-    /// Base URL for a client.
-    pub fn base_url(&self) -> &str {
-        self.server.base_url()
-    }
-    /// Requests answered so far.
-    pub fn requests(&self) -> u64 {
-        self.server.requests()
-    }
     /// Purchases recorded so far: the member id and the body sent.
     pub fn purchases(&self) -> Vec<(String, Value)> {
         self.backend.lock().purchases.clone()
@@ -59,9 +48,7 @@ impl AppclubmaisSandbox {
     /// # Errors
     /// When no local port can be bound.
     pub async fn start() -> Result<Running> {
-        let backend = Arc::new(Self::default());
-        let server = Sandbox::start(backend.clone()).await?;
-        Ok(Running { server, backend })
+        Running::start(Self::default()).await
     }
 
     /// The credentials the sandbox accepts.

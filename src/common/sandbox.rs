@@ -304,6 +304,45 @@ impl Sandbox {
     }
 }
 
+/// A running provider sandbox: the server and a handle on the backend's state, for tests that
+/// check what a client did. Each provider module names it `Running` and adds accessors for its
+/// state. Dropping it stops the server.
+pub struct Running<B> {
+    pub(crate) server: Sandbox,
+    pub(crate) backend: Arc<B>,
+}
+
+impl<B: Backend + 'static> Running<B> {
+    /// Starts `backend` on a free port of 127.0.0.1 (on the current tokio runtime).
+    ///
+    /// # Errors
+    /// As [`Sandbox::start`].
+    pub async fn start(backend: B) -> Result<Self, Error> {
+        let backend = Arc::new(backend);
+        let server = Sandbox::start(backend.clone()).await?;
+        Ok(Self { server, backend })
+    }
+}
+
+impl<B> Running<B> {
+    /// Base URL to give a client (`http://127.0.0.1:<port>`).
+    pub fn base_url(&self) -> &str {
+        self.server.base_url()
+    }
+    /// Requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.server.requests()
+    }
+}
+
+impl<B> fmt::Debug for Running<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Running")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -7,14 +7,14 @@
 //! `get_product_balance` read, and `create_product` extends.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, Sandbox, SandboxRequest, SandboxResponse, SandboxTokens, bearer, merge_json,
+    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, bearer, merge_json,
 };
 
 const SPEC: &str = include_str!("../../specs/connectplug.yaml");
@@ -37,21 +37,10 @@ struct State {
     balances: BTreeMap<i64, i64>,
 }
 
-/// A running ConnectPlug sandbox.
-pub struct Running {
-    server: Sandbox,
-    backend: Arc<ConnectplugSandbox>,
-}
+/// A running ConnectPlug sandbox; its base URL serves both the API and the token endpoint.
+pub type Running = crate::common::sandbox::Running<ConnectplugSandbox>;
 
 impl Running {
-    /// Base URL for a client (both the API and the token endpoint).
-    pub fn base_url(&self) -> &str {
-        self.server.base_url()
-    }
-    /// Requests answered so far.
-    pub fn requests(&self) -> u64 {
-        self.server.requests()
-    }
     /// Number of products in the catalogue.
     pub fn product_count(&self) -> usize {
         self.backend.lock().products.len()
@@ -64,9 +53,7 @@ impl ConnectplugSandbox {
     /// # Errors
     /// When no local port can be bound.
     pub async fn start() -> Result<Running> {
-        let backend = Arc::new(Self::seeded());
-        let server = Sandbox::start(backend.clone()).await?;
-        Ok(Running { server, backend })
+        Running::start(Self::seeded()).await
     }
 
     /// The credentials the sandbox accepts; use them with `.company(COMPANY)`.

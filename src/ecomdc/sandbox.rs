@@ -17,13 +17,13 @@
 //! per-minute quotas.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
 
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
-use crate::common::sandbox::{Backend, Example, Sandbox, SandboxRequest, SandboxResponse};
+use crate::common::sandbox::{Backend, Example, SandboxRequest, SandboxResponse};
 
 const SPEC: &str = include_str!("../../specs/ecomdc.yaml");
 const ID: &str = "sandbox";
@@ -43,20 +43,9 @@ struct State {
 }
 
 /// A running ecomDC sandbox and a handle on its state.
-pub struct Running {
-    server: Sandbox,
-    backend: Arc<EcomdcSandbox>,
-}
+pub type Running = crate::common::sandbox::Running<EcomdcSandbox>;
 
 impl Running {
-    /// Base URL for a client.
-    pub fn base_url(&self) -> &str {
-        self.server.base_url()
-    }
-    /// Requests answered so far.
-    pub fn requests(&self) -> u64 {
-        self.server.requests()
-    }
     /// Simulates a customer placing an order for `quantity` of the option `referencia`; returns
     /// the new order's id. The order starts in phase `novo` and the option's stock goes down.
     pub fn place_order(&self, referencia: &str, quantity: i64, customer: &str) -> Option<String> {
@@ -70,9 +59,7 @@ impl EcomdcSandbox {
     /// # Errors
     /// When no local port can be bound.
     pub async fn start() -> Result<Running> {
-        let backend = Arc::new(Self::seeded());
-        let server = Sandbox::start(backend.clone()).await?;
-        Ok(Running { server, backend })
+        Running::start(Self::seeded()).await
     }
 
     /// The credentials the sandbox accepts.

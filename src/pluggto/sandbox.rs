@@ -16,14 +16,14 @@
 //! Resource calls without a valid `access_token` get 401.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, Sandbox, SandboxRequest, SandboxResponse, SandboxTokens, merge_json,
+    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, merge_json,
 };
 
 const SPEC: &str = include_str!("../../specs/pluggto.yaml");
@@ -48,20 +48,9 @@ struct State {
 }
 
 /// A running PluggTo sandbox.
-pub struct Running {
-    server: Sandbox,
-    backend: Arc<PluggtoSandbox>,
-}
+pub type Running = crate::common::sandbox::Running<PluggtoSandbox>;
 
 impl Running {
-    /// Base URL for a client.
-    pub fn base_url(&self) -> &str {
-        self.server.base_url()
-    }
-    /// Requests answered so far.
-    pub fn requests(&self) -> u64 {
-        self.server.requests()
-    }
     /// Token grants answered so far.
     pub fn tokens_issued(&self) -> u64 {
         self.backend.lock().tokens.issued()
@@ -87,9 +76,7 @@ impl PluggtoSandbox {
     /// # Errors
     /// When no local port can be bound.
     pub async fn start() -> Result<Running> {
-        let backend = Arc::new(Self::seeded());
-        let server = Sandbox::start(backend.clone()).await?;
-        Ok(Running { server, backend })
+        Running::start(Self::seeded()).await
     }
 
     /// The credentials the sandbox accepts (password grant).
