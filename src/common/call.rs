@@ -176,6 +176,10 @@ fn from_status(
             },
         );
     }
+    let body = ProviderError {
+        body: body.body.or_else(|| report.error_body.take()),
+        ..body
+    };
     Error::new(p, operation, ErrorKind::Provider(body))
 }
 

@@ -187,6 +187,9 @@ pub(crate) struct Report {
     pub hook_error: Option<Error>,
     /// The idempotency key that was sent.
     pub idempotency_key: Option<String>,
+    /// The last answer's body (shortened) when it was an error status: the error keeps it even
+    /// when it decodes into the documented error shape and that shape has no room for it.
+    pub error_body: Option<String>,
 }
 
 #[derive(Clone)]
@@ -522,6 +525,8 @@ async fn buffered(mut response: Response) -> reqwest::Result<Response> {
     let headers = std::mem::take(response.headers_mut());
     let url = response.url().clone();
     let body = response.bytes().await?;
+    let failed = status.is_client_error() || status.is_server_error();
+    with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
     let mut rebuilt = http::Response::builder()
         .url(url)
         .body(body.clone())

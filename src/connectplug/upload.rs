@@ -5,6 +5,7 @@
 //! The body is encoded here as bytes rather than with `reqwest::multipart::Form`, whose body is
 //! a stream that cannot be cloned, so a failed attempt could not be retried.
 
+use futures::future::BoxFuture;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -79,8 +80,33 @@ fn encode(field: &str, file: &Upload) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// What a successful upload answers, and how it is read.
+trait Answer: DeserializeOwned + Send + Sized + 'static {
+    fn read(
+        response: reqwest::Response,
+    ) -> BoxFuture<'static, Result<ResponseValue<Self>, GenError<types::Error>>>;
+}
+
+/// A JSON body.
+impl Answer for types::PurchaseInvoiceResponse {
+    fn read(
+        response: reqwest::Response,
+    ) -> BoxFuture<'static, Result<ResponseValue<Self>, GenError<types::Error>>> {
+        Box::pin(ResponseValue::from_response(response))
+    }
+}
+
+/// No documented body: whatever comes is not read.
+impl Answer for () {
+    fn read(
+        response: reqwest::Response,
+    ) -> BoxFuture<'static, Result<ResponseValue<Self>, GenError<types::Error>>> {
+        Box::pin(async move { Ok(ResponseValue::empty(response)) })
+    }
+}
+
 impl Client {
-    async fn upload<T: DeserializeOwned + Send>(
+    async fn upload<T: Answer>(
         &self,
         operation: &'static str,
         path: String,
@@ -118,7 +144,7 @@ impl Client {
                 .map_err(GenError::<types::Error>::Custom)?;
             let response = runtime::exec(rt, &http, request, operation).await?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => T::read(response).await,
                 400..=599 => Err(GenError::ErrorResponse(
                     ResponseValue::from_response(response).await?,
                 )),
@@ -164,17 +190,7 @@ impl Client {
         file: &Upload,
     ) -> Result<()> {
         let path = format!("/api/v3/stocks/{stock_id}/inventories/{inventory_id}/upload");
-        let _: serde_json::Value = self
-            .upload("upload_stock_inventory_spreadsheet", path, "file", file)
+        self.upload("upload_stock_inventory_spreadsheet", path, "file", file)
             .await
-            .or_else(|e: Error| {
-                // A success without a JSON body is still a success.
-                if matches!(e.kind(), crate::ErrorKind::Decode { .. }) && e.status().is_none() {
-                    Ok(serde_json::Value::Null)
-                } else {
-                    Err(e)
-                }
-            })?;
-        Ok(())
     }
 }

@@ -510,6 +510,29 @@ async fn uploads_are_checked_before_sending_and_retried_whole() {
         seen[0].header("idempotency-key"),
         seen[1].header("idempotency-key")
     );
+
+    // An undocumented JSON body on success is not read and not an error either.
+    let api = ScriptServer::start(vec![Step::json(200, json!({"data": {"saved": 1}}))]).await;
+    let c = client_with(&api.base_url, &tokens.base_url());
+    c.upload_inventory_spreadsheet(3, 8, &sheet).await.unwrap();
+
+    // Rows that do not validate: 400 with the per-row report, kept in the error.
+    let report =
+        json!({"data": {"upload_items": [{"row_number": 2, "item": {"id": 123, "name": "A1"}}]}});
+    let api = ScriptServer::start(vec![Step::json(400, report.clone())]).await;
+    let c = client_with(&api.base_url, &tokens.base_url());
+    let err = c
+        .upload_inventory_spreadsheet(3, 8, &sheet)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.operation(), "upload_stock_inventory_spreadsheet");
+    let body = err
+        .provider_error()
+        .and_then(|p| p.body.as_deref())
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body, report);
 }
 
 #[tokio::test]
