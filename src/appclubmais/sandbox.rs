@@ -57,7 +57,7 @@ impl AppclubmaisSandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::common::lock(&self.state)
     }
 }
 

@@ -18,3 +18,9 @@ pub mod sandbox;
 pub mod secret;
 pub mod taxid;
 pub mod token;
+
+/// Locks a mutex, carrying on with the data if a panicking thread poisoned it (every value kept
+/// behind these mutexes stays consistent between statements).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -32,6 +32,7 @@ use reqwest::Method;
 use tokio::time::Instant;
 
 use crate::common::error::Error;
+use crate::common::lock;
 
 /// A quota: at most `requests` per `per`, with bursts of `burst` requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +162,8 @@ impl RateLimits {
     }
 }
 
-fn method_class(method: &Method) -> Option<usize> {
+/// The quota class of a method (GET and HEAD share one), `None` for unpaced methods.
+pub(crate) fn method_class(method: &Method) -> Option<usize> {
     match *method {
         Method::GET | Method::HEAD => Some(0),
         Method::POST => Some(1),
@@ -232,10 +234,6 @@ impl Drop for Booking<'_> {
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The in-process pacer: one booking schedule per method class (see the [module docs](self)),

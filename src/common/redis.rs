@@ -63,7 +63,8 @@ use futures::future::BoxFuture;
 use reqwest::Method;
 
 use crate::common::error::{Error, ErrorKind, Provider};
-use crate::common::ratelimit::{LocalPacer, Pacer, RateLimits};
+use crate::common::lock;
+use crate::common::ratelimit::{LocalPacer, Pacer, RateLimits, method_class};
 use crate::common::token::{
     HeldLock, LockResult, RefreshLock, StoredTokens, TokenSet, TokenStore, UsableToken,
 };
@@ -148,7 +149,7 @@ impl RedisConnection {
 
     /// The connection manager, created on first use (it needs a running tokio runtime).
     fn conn(&self) -> RedisResult<ConnectionManager> {
-        let mut guard = self.manager.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = lock(&self.manager);
         if let Some(m) = guard.as_ref() {
             return Ok(m.clone());
         }
@@ -201,11 +202,11 @@ struct Outage {
 impl Outage {
     /// True while Redis should not be tried.
     fn skipping(&self) -> bool {
-        let guard = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = lock(&self.since);
         guard.is_some_and(|t| t.elapsed() < RETRY_REDIS_AFTER)
     }
     fn failed(&self, provider: Provider, what: &str, key: &str, e: &RedisError) {
-        let mut guard = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = lock(&self.since);
         if guard.is_none() {
             tracing::warn!(
                 provider = provider.id(),
@@ -217,7 +218,7 @@ impl Outage {
         *guard = Some(tokio::time::Instant::now());
     }
     fn recovered(&self, provider: Provider, key: &str) {
-        let mut guard = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = lock(&self.since);
         if guard.take().is_some() {
             tracing::info!(provider = provider.id(), key, "Redis reachable again");
         }
@@ -632,17 +633,6 @@ return 0";
 
 const CLASSES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-fn class_of(method: &Method) -> Option<usize> {
-    match *method {
-        Method::GET | Method::HEAD => Some(0),
-        Method::POST => Some(1),
-        Method::PUT => Some(2),
-        Method::PATCH => Some(3),
-        Method::DELETE => Some(4),
-        _ => None,
-    }
-}
-
 /// A [`Pacer`] whose quota is shared by every instance pacing the same provider account; see the
 /// [module docs](self).
 ///
@@ -710,7 +700,7 @@ impl RedisPacer {
 
     /// Books a slot: how long until it (zero: go now).
     async fn book(&self, method: &Method) -> RedisResult<Duration> {
-        let class = class_of(method).unwrap_or(0);
+        let class = method_class(method).unwrap_or(0);
         let rate = self.limits.for_method(method);
         let interval = rate.and_then(|r| r.interval()).unwrap_or_default();
         let tolerance = rate.map(|r| r.tolerance()).unwrap_or_default();
@@ -789,8 +779,4 @@ impl Pacer for RedisPacer {
             }
         });
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

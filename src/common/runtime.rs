@@ -23,6 +23,7 @@ use reqwest::{Method, Request, Response};
 use tracing::Instrument;
 
 use crate::common::error::{Error, Provider};
+use crate::common::lock;
 use crate::common::ratelimit::Pacer;
 use crate::common::retry::{self, RetryPolicy, RetryQuota};
 
@@ -218,10 +219,6 @@ impl CallScope {
     pub(crate) fn take_report(&self) -> Report {
         std::mem::take(&mut *lock(&self.report))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn with_report(f: impl FnOnce(&mut Report)) {

@@ -27,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::common::error::{Error, ErrorKind, Provider};
+use crate::common::lock;
 use crate::common::runtime::Authenticator;
 use crate::common::secret::sensitive_header;
 
@@ -221,15 +222,11 @@ impl MemoryStore {
 
 impl TokenStore for MemoryStore {
     fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, Error>> {
-        let t = self
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let t = lock(&self.tokens).clone();
         Box::pin(async move { Ok(t) })
     }
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<(), Error>> {
-        *self.tokens.lock().unwrap_or_else(|p| p.into_inner()) = Some(tokens.clone());
+        *lock(&self.tokens) = Some(tokens.clone());
         Box::pin(async { Ok(()) })
     }
 }
@@ -578,10 +575,6 @@ fn auth_error(provider: Provider, message: String) -> Error {
             message,
         },
     )
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl TokenAuth {

@@ -99,7 +99,7 @@ impl ConnectplugSandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::common::lock(&self.state)
     }
 
     fn token(&self, req: &SandboxRequest) -> SandboxResponse {

@@ -94,7 +94,7 @@ impl EcomdcSandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::common::lock(&self.state)
     }
 
     fn place_order(&self, referencia: &str, quantity: i64, customer: &str) -> Option<String> {
