@@ -21,6 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -79,23 +81,11 @@ async fn stock(State(books): State<Arc<Books>>) -> Response {
 
 /// Starts the enforcing mock in its own thread and runtime; returns its base URL.
 fn start_mock(books: Arc<Books>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/item/{referencia}/estoque", get(stock))
-                .with_state(books);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                .unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
+    support::serve_in_thread(move || {
+        Router::new()
+            .route("/item/{referencia}/estoque", get(stock))
+            .with_state(books)
+    })
 }
 
 struct Outcome {

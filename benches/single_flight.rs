@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -66,24 +68,12 @@ async fn order(
 }
 
 fn start_server(state: Arc<Server>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/oauth/token", post(token))
-                .route("/orders/{id}", get(order))
-                .with_state(state);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                .unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
+    support::serve_in_thread(move || {
+        Router::new()
+            .route("/oauth/token", post(token))
+            .route("/orders/{id}", get(order))
+            .with_state(state)
+    })
 }
 
 /// One round: a fresh client whose store holds `tokens`, `CALLS` concurrent calls; returns the

@@ -9,6 +9,12 @@ use axum::routing::get;
 /// Starts the server on 127.0.0.1 in its own thread and runtime (so it does not share the
 /// measured client's worker) and returns its base URL.
 pub fn start_in_thread() -> String {
+    serve_in_thread(app)
+}
+
+/// Serves the router `make` builds on 127.0.0.1 in its own thread and current-thread runtime
+/// (so the server does not share the measured client's worker); returns its base URL.
+pub fn serve_in_thread(make: impl FnOnce() -> Router + Send + 'static) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -16,16 +22,18 @@ pub fn start_in_thread() -> String {
             .build()
             .unwrap();
         rt.block_on(async move {
-            tx.send(start().await).unwrap();
-            std::future::pending::<()>().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}", listener.local_addr().unwrap()))
+                .unwrap();
+            axum::serve(listener, make()).await.unwrap();
         });
     });
     rx.recv().unwrap()
 }
 
-/// Starts the server on 127.0.0.1 on the current runtime and returns its base URL.
-pub async fn start() -> String {
-    let app = Router::new().route(
+/// The ecomDC stock endpoint: GET answers a fixed stock, PUT accepts anything.
+fn app() -> Router {
+    Router::new().route(
         "/item/{referencia}/estoque",
         get(|| async { ([("content-type", "application/json")], r#"{"estoque":22}"#) }).put(
             |body: String| async move {
@@ -33,11 +41,7 @@ pub async fn start() -> String {
                 StatusCode::CREATED
             },
         ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    )
 }
 
 /// An ecomDC product page as GET returns it (numbers as strings), with `n` products of 1 model
