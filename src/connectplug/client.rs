@@ -287,10 +287,6 @@ impl Client {
         &self.runtime
     }
 
-    pub(super) fn options(&self) -> CallOptions {
-        self.options.clone()
-    }
-
     /// Runs a call of the generated client ([`Client::raw`]) and returns its body, with
     /// errors as [`Error`](crate::Error) naming `operation`.
     ///

@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 
 use super::client::Client;
 use super::types;
-use crate::common::call;
 use crate::common::error::{Error, Provider, Result};
 use crate::common::runtime;
 
@@ -151,7 +150,7 @@ impl Client {
                 _ => Err(GenError::UnexpectedResponse(response)),
             }
         };
-        call::run(rt, operation, self.options(), send).await
+        self.run(operation, send).await
     }
 
     /// Uploads a purchase invoice (NF-e XML, at most 5 MB) to be imported as a purchase.
