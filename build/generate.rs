@@ -34,13 +34,16 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
             e.inner()
         )
     })?;
-    let spec = without_handwritten(spec);
     if !spec.openapi.starts_with("3.0.") {
         return Err(format!(
             "declares openapi {:?}; progenitor accepts only 3.0.x (write 3.0.3)",
             spec.openapi
         ));
     }
+
+    // The table covers every operation, the hand-written ones included.
+    let operations = operations_module(&spec)?;
+    let spec = without_handwritten(spec);
 
     let mut settings = GenerationSettings::default();
     settings
@@ -62,9 +65,10 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
         );
     }
 
-    let client = pretty(run_generator(|| {
+    let mut client = pretty(run_generator(|| {
         Generator::new(&settings).generate_tokens(&spec)
     })?)?;
+    client.push_str(&operations);
     let cli = if cli {
         let crate_path = format!("crate::{provider}::raw");
         Some(pretty(run_generator(|| {
@@ -139,16 +143,7 @@ fn without_handwritten(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
     };
     for item in spec.paths.paths.values_mut() {
         if let openapiv3::ReferenceOr::Item(item) = item {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.options,
-                &mut item.head,
-                &mut item.patch,
-                &mut item.trace,
-            ] {
+            for op in operations_mut(item) {
                 if handwritten(op) {
                     *op = None;
                 }
@@ -173,19 +168,7 @@ fn without_handwritten(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
     if !client_headers.is_empty() {
         for item in spec.paths.paths.values_mut() {
             if let openapiv3::ReferenceOr::Item(item) = item {
-                for op in [
-                    &mut item.get,
-                    &mut item.put,
-                    &mut item.post,
-                    &mut item.delete,
-                    &mut item.options,
-                    &mut item.head,
-                    &mut item.patch,
-                    &mut item.trace,
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for op in operations_mut(item).into_iter().flatten() {
                     op.parameters.retain(|p| {
                         !matches!(p, openapiv3::ReferenceOr::Reference { reference }
                             if client_headers.contains(reference))
@@ -201,6 +184,127 @@ fn without_handwritten(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
     spec
 }
 
+/// The eight operation slots of a path item.
+fn operations_mut(item: &mut openapiv3::PathItem) -> [&mut Option<openapiv3::Operation>; 8] {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+}
+
 fn quote_path(path: &str) -> proc_macro2::TokenStream {
     path.parse().expect("static type path parses")
+}
+
+/// The `operations` module of a provider: one constant per operation of the spec (id, method,
+/// path, retry class from `x-retry`, declared success statuses) and a lookup by id, read by the
+/// runtime (`crate::common::ops`).
+pub fn operations_module(spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let mut consts = String::new();
+    let mut arms = String::new();
+    let mut names = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (method, op) in item.iter() {
+            let method = method.to_ascii_uppercase();
+            let id = op
+                .operation_id
+                .as_deref()
+                .ok_or_else(|| format!("{method} {path} has no operationId"))?;
+            let (retry, variant) = retry_class(spec, item, op, &method)
+                .map_err(|e| format!("operation `{id}` ({method} {path}): {e}"))?;
+            let success: Vec<String> = op
+                .responses
+                .responses
+                .keys()
+                .filter_map(|code| match code {
+                    openapiv3::StatusCode::Code(c) if (200..300).contains(c) => Some(c.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let name = id.to_ascii_uppercase();
+            let summary = op
+                .summary
+                .as_deref()
+                .unwrap_or_default()
+                .replace(['\n', '\r'], " ");
+            consts.push_str(&format!(
+                "    /// `{method} {path}`: {summary} (retry: {retry})\n    pub const {name}: Operation = \
+                 Operation {{ id: {id:?}, method: {method:?}, path: {path:?}, retry: Retry::{variant}, \
+                 success: &[{success}] }};\n",
+                success = success.join(", "),
+            ));
+            arms.push_str(&format!("            {id:?} => Some(&{name}),\n"));
+            names.push(name);
+        }
+    }
+    Ok(format!(
+        "\n/// The operations of the spec: id, method, path, retry class and success statuses.\n\
+         pub mod operations {{\n    use crate::common::ops::{{Operation, Retry}};\n\n{consts}\n    \
+         /// Every operation of the spec, in the spec's order.\n    pub const ALL: &[Operation] = &[{all}];\n\n    \
+         /// The operation with this id.\n    pub fn find(id: &str) -> Option<&'static Operation> {{\n        \
+         match id {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n",
+        all = names.join(", "),
+    ))
+}
+
+/// The retry classes: the spec's word and the `crate::common::ops::Retry` variant.
+const RETRY_CLASSES: [(&str, &str); 3] = [
+    ("safe", "Safe"),
+    ("unsafe", "Unsafe"),
+    ("with-idempotency-key", "WithIdempotencyKey"),
+];
+
+/// `x-retry` of an operation, or the default for its method: reads are safe, writes with an
+/// `Idempotency-Key` parameter are repeated with their key, other writes are not repeated.
+fn retry_class(
+    spec: &openapiv3::OpenAPI,
+    item: &openapiv3::PathItem,
+    op: &openapiv3::Operation,
+    method: &str,
+) -> Result<(&'static str, &'static str), String> {
+    if let Some(value) = op.extensions.get("x-retry") {
+        return RETRY_CLASSES
+            .into_iter()
+            .find(|(word, _)| value.as_str() == Some(word))
+            .ok_or_else(|| {
+                format!("x-retry is {value}; expected safe, unsafe or with-idempotency-key")
+            });
+    }
+    let class =
+        if matches!(method, "GET" | "HEAD" | "OPTIONS") {
+            0
+        } else if op.parameters.iter().chain(&item.parameters).any(|p| {
+            parameter_name(spec, p).is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+        }) {
+            2
+        } else {
+            1
+        };
+    Ok(RETRY_CLASSES[class])
+}
+
+/// The name of a parameter, following a `#/components/parameters/...` reference.
+fn parameter_name<'a>(
+    spec: &'a openapiv3::OpenAPI,
+    p: &'a openapiv3::ReferenceOr<openapiv3::Parameter>,
+) -> Option<&'a str> {
+    match p {
+        openapiv3::ReferenceOr::Item(p) => Some(&p.parameter_data_ref().name),
+        openapiv3::ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            match spec.components.as_ref()?.parameters.get(name)? {
+                openapiv3::ReferenceOr::Item(p) => Some(&p.parameter_data_ref().name),
+                openapiv3::ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
 }

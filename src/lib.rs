@@ -27,5 +27,6 @@ pub mod ecomdc;
 #[cfg(feature = "pluggto")]
 pub mod pluggto;
 
+pub use common::call::{Unread, Written};
 pub use common::error::{Error, ErrorKind, FieldError, Provider, ProviderError, Result};
 pub use common::runtime::CallOptions;

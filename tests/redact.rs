@@ -272,7 +272,7 @@ mod connectplug {
             .build()
             .unwrap();
         let err = client
-            .run("list_units", client.raw().list_units().send())
+            .run(client.raw().list_units().send())
             .await
             .unwrap_err();
         for secret in [SECRET, PASSWORD, TOKEN] {

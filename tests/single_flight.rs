@@ -212,7 +212,7 @@ mod connectplug {
             .unwrap();
         let calls = (0..1000).map(|_| {
             let c = c.clone();
-            tokio::spawn(async move { c.run("list_units", c.raw().list_units().send()).await })
+            tokio::spawn(async move { c.run(c.raw().list_units().send()).await })
         });
         let results = futures::future::join_all(calls).await;
         assert!(results.iter().all(|r| r.as_ref().unwrap().is_ok()));

@@ -9,14 +9,16 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{describe, generated, types};
-use crate::common::call;
+use super::generated::{self, operations as ops};
+use super::{describe, types};
+use crate::common::call::{self, Unread, Written};
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials};
 use crate::common::error::{Error, ErrorKind, Provider, ProviderError, Result};
 use crate::common::lenient::DecimalNumber;
+use crate::common::ops::Operation;
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime};
+use crate::common::runtime::Overrides;
 use crate::common::taxid::TaxId;
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
@@ -89,6 +91,7 @@ fn defaults() -> ProviderDefaults {
         retry: RetryPolicy::standard(),
         auth_statuses: &[401],
         idempotency_keys: false,
+        operations: ops::find,
     }
 }
 
@@ -119,10 +122,14 @@ impl TokenFetcher for ClientCredentialsGrant {
                 client_secret: self.credentials.secret.expose_secret().to_owned(),
             };
             let req = self.raw.issue_token().body(body).send();
-            let token: types::TokenResponse =
-                call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
-                    .await
-                    .map_err(call::token_refused)?;
+            let token: types::TokenResponse = call::run(
+                &self.raw.inner,
+                Some(&ops::ISSUE_TOKEN),
+                Overrides::default(),
+                req,
+            )
+            .await
+            .map_err(call::token_refused)?;
             Ok(TokenSet::issued(
                 token.access_token,
                 None,
@@ -136,7 +143,6 @@ impl TokenFetcher for ClientCredentialsGrant {
 #[derive(Clone, Debug)]
 pub struct Client {
     raw: generated::Client,
-    options: CallOptions,
     auth: TokenAuth,
 }
 
@@ -176,14 +182,13 @@ impl Builder<Credentials> {
                 parts.http,
                 Arc::new(parts.runtime),
             ),
-            options: CallOptions::default(),
             auth,
         })
     }
 }
 
 /// An envelope `{success, code, data, error}`.
-trait Envelope {
+trait Envelope: serde::Serialize {
     type Data;
     fn parts(
         self,
@@ -196,31 +201,41 @@ trait Envelope {
 }
 
 macro_rules! envelopes {
-    ($($env:ident => $data:ty, $wrap:expr;)*) => {
+    ($($env:ident => $data:ty, $wrap:expr, $success:expr;)*) => {
         $(impl Envelope for types::$env {
             type Data = $data;
             fn parts(self) -> (bool, Option<i64>, Option<$data>, Option<types::ErrorDetail>) {
-                (self.success, self.code, $wrap(self.data), self.error)
+                ($success(self.success), self.code, $wrap(self.data), self.error)
             }
         })*
     };
 }
 
+/// `success` as sent (required).
+fn sent(success: bool) -> bool {
+    success
+}
+
+/// `success` of an answer the docs never show: absent means success (see `AckEnvelope`).
+fn absent_is_success(success: Option<bool>) -> bool {
+    success.unwrap_or(true)
+}
+
 envelopes! {
-    ClientEnvelope => types::Client, std::convert::identity;
-    PurchaseEnvelope => types::Purchase, std::convert::identity;
-    PromotionEnvelope => types::Promotion, std::convert::identity;
-    BenefitsEnvelope => types::MemberBenefits, std::convert::identity;
-    StatusEnvelope => types::OrderStatus, std::convert::identity;
-    MessageEnvelope => String, std::convert::identity;
-    AckEnvelope => serde_json::Value, std::convert::identity;
-    OrderListEnvelope => Vec<types::Order>, Some;
-    CategoryListEnvelope => Vec<types::Category>, Some;
-    PromotionListEnvelope => Vec<types::Promotion>, Some;
+    ClientEnvelope => types::Client, std::convert::identity, sent;
+    PurchaseEnvelope => types::Purchase, std::convert::identity, sent;
+    PromotionEnvelope => types::Promotion, std::convert::identity, sent;
+    BenefitsEnvelope => types::MemberBenefits, std::convert::identity, sent;
+    StatusEnvelope => types::OrderStatus, std::convert::identity, sent;
+    MessageEnvelope => String, std::convert::identity, sent;
+    AckEnvelope => serde_json::Value, std::convert::identity, absent_is_success;
+    OrderListEnvelope => Vec<types::Order>, Some, sent;
+    CategoryListEnvelope => Vec<types::Category>, Some, sent;
+    PromotionListEnvelope => Vec<types::Promotion>, Some, sent;
 }
 
 /// `data` of a successful envelope; `success: false` (even with status 200) is an error.
-fn unwrap<E: Envelope>(operation: &'static str, envelope: E) -> Result<Option<E::Data>> {
+fn unwrap<E: Envelope>(op: &'static Operation, envelope: E) -> Result<Option<E::Data>> {
     let (success, code, data, error) = envelope.parts();
     if success {
         return Ok(data);
@@ -233,21 +248,42 @@ fn unwrap<E: Envelope>(operation: &'static str, envelope: E) -> Result<Option<E:
         fields,
         ..ProviderError::default()
     });
-    Err(Error::new(P, operation, kind))
+    Err(Error::new(P, op.id, kind))
 }
 
-fn required<T>(operation: &'static str, data: Option<T>) -> Result<T> {
+/// The `data` of a read's envelope, which must be there.
+fn required<T>(op: &'static Operation, data: Option<T>) -> Result<T> {
     data.ok_or_else(|| {
         let message = "the answer says success but carries no data".to_owned();
         Error::new(
             P,
-            operation,
+            op.id,
             ErrorKind::Decode {
                 path: "data".into(),
                 message,
             },
         )
     })
+}
+
+/// The `data` of a write's envelope: `success: false` is an error; a success without `data`
+/// (or whose answer did not decode) is the success it is, given back raw.
+fn written<E: Envelope>(op: &'static Operation, answer: Written<E>) -> Result<Written<E::Data>> {
+    match answer {
+        Written::Stored(envelope) => {
+            let raw = serde_json::to_string(&envelope).unwrap_or_default();
+            Ok(match unwrap(op, envelope)? {
+                Some(data) => Written::Stored(data),
+                None => Written::Unread(Unread {
+                    status: 200,
+                    body: raw,
+                    problem: "the answer says success but carries no `data`".to_owned(),
+                }),
+            })
+        }
+        Written::Unchanged { message } => Ok(Written::Unchanged { message }),
+        Written::Unread(u) => Ok(Written::Unread(u)),
+    }
 }
 
 fn cpf(operation: &'static str, field: &str, text: &str) -> Result<String> {
@@ -271,15 +307,6 @@ fn cpf(operation: &'static str, field: &str, text: &str) -> Result<String> {
 impl Client {
     call::facade_basics!(token_requests);
 
-    /// The generated client (requests through it still get the token, retries and tracing).
-    pub fn raw(&self) -> &generated::Client {
-        &self.raw
-    }
-
-    fn runtime(&self) -> &Runtime {
-        &self.raw.inner
-    }
-
     // ----- members and benefits -----
 
     /// A member by id.
@@ -287,10 +314,9 @@ impl Client {
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn client_by_id(&self, id: i64) -> Result<types::Client> {
-        let op = "get_client";
-        let env = self
-            .call(op, self.raw.get_client().id(id.to_string()).send())
-            .await?;
+        let op = &ops::GET_CLIENT;
+        let req = self.raw.get_client().id(id.to_string());
+        let env = self.call(op, req.send()).await?;
         required(op, unwrap(op, env)?)
     }
 
@@ -299,8 +325,8 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for an invalid CPF, or as [`Client::client_by_id`].
     pub async fn client_by_cpf(&self, cpf_text: &str) -> Result<types::Client> {
-        let op = "get_client";
-        let digits = cpf(op, "id", cpf_text)?;
+        let op = &ops::GET_CLIENT;
+        let digits = cpf(op.id, "id", cpf_text)?;
         let env = self
             .call(op, self.raw.get_client().id(digits).send())
             .await?;
@@ -313,8 +339,8 @@ impl Client {
     /// [`ErrorKind::InvalidInput`] for an invalid CPF, a provider error (404 when the member is
     /// unknown), or any other [`ErrorKind`].
     pub async fn benefits(&self, cpf_text: &str) -> Result<types::MemberBenefits> {
-        let op = "get_benefits";
-        let digits = cpf(op, "cpf", cpf_text)?;
+        let op = &ops::GET_BENEFITS;
+        let digits = cpf(op.id, "cpf", cpf_text)?;
         let env = self
             .call(op, self.raw.get_benefits().cpf(digits).send())
             .await?;
@@ -322,24 +348,35 @@ impl Client {
     }
 
     /// Registers a member's purchase of `total`, with the benefits used as
-    /// `(id_vantagem, quantity)`.
+    /// `(id_vantagem, quantity)`: at least one (the provider requires the list; see the spec).
+    /// A purchase is never sent twice: when its answer is lost, the error says it may have been
+    /// registered.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] for a negative amount; a provider error with
+    /// [`ErrorKind::InvalidInput`] for a negative amount or no benefits; a provider error with
     /// [`crate::Error::field_errors`] for validation errors; any other [`ErrorKind`].
     pub async fn register_purchase(
         &self,
         client_id: i64,
         total: Decimal,
         benefits: &[(i64, Decimal)],
-    ) -> Result<types::Purchase> {
-        let op = "register_purchase";
+    ) -> Result<Written<types::Purchase>> {
+        let op = &ops::REGISTER_PURCHASE;
         if total.is_sign_negative() {
             return Err(Error::invalid_input(
                 P,
-                op,
+                op.id,
                 "valor_total",
                 format!("{total} is negative"),
+            ));
+        }
+        if benefits.is_empty() {
+            return Err(Error::invalid_input(
+                P,
+                op.id,
+                "vantagens",
+                "no benefits: the provider requires the list of benefits used (its validation \
+                 refuses an empty one)",
             ));
         }
         let body = types::PurchaseRequest {
@@ -352,13 +389,12 @@ impl Client {
                 })
                 .collect(),
         };
-        let env = self
-            .call(
-                op,
-                self.raw.register_purchase().id(client_id).body(body).send(),
-            )
-            .await?;
-        required(op, unwrap(op, env)?)
+        let req = self.raw.register_purchase().id(client_id).body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
     }
 
     // ----- orders -----
@@ -368,7 +404,7 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn pending_orders(&self) -> Result<Vec<types::Order>> {
-        let op = "list_orders";
+        let op = &ops::LIST_ORDERS;
         let env = self.call(op, self.raw.list_orders().send()).await?;
         Ok(unwrap(op, env)?.unwrap_or_default())
     }
@@ -378,11 +414,14 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn acknowledge_order(&self, id: i64) -> Result<()> {
-        let op = "acknowledge_order";
-        let env = self
-            .call(op, self.raw.acknowledge_order().id(id).send())
-            .await?;
-        unwrap(op, env).map(|_| ())
+        let op = &ops::ACKNOWLEDGE_ORDER;
+        let req = self.raw.acknowledge_order().id(id);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
+        .map(drop)
     }
 
     /// Sets an order's status; returns the status the provider stored.
@@ -393,15 +432,14 @@ impl Client {
         &self,
         id: i64,
         status: types::OrderStatusKnown,
-    ) -> Result<types::OrderStatus> {
-        let op = "update_order_status";
-        let env = self
-            .call(
-                op,
-                self.raw.update_order_status().id(id).status(status).send(),
-            )
-            .await?;
-        required(op, unwrap(op, env)?)
+    ) -> Result<Written<types::OrderStatus>> {
+        let op = &ops::UPDATE_ORDER_STATUS;
+        let req = self.raw.update_order_status().id(id).status(status);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
     }
 
     // ----- products and categories -----
@@ -415,12 +453,15 @@ impl Client {
         B: TryInto<types::ProductInput>,
         B::Error: fmt::Display,
     {
-        let op = "create_product";
+        let op = &ops::CREATE_PRODUCT;
         let body = call::typed::<types::ProductInput, _>(P, product, op)?;
-        let env = self
-            .call(op, self.raw.create_product().body(body).send())
-            .await?;
-        unwrap(op, env).map(|_| ())
+        let req = self.raw.create_product().body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
+        .map(drop)
     }
 
     /// Updates a product in the app.
@@ -432,12 +473,15 @@ impl Client {
         B: TryInto<types::ProductInput>,
         B::Error: fmt::Display,
     {
-        let op = "update_product";
+        let op = &ops::UPDATE_PRODUCT;
         let body = call::typed::<types::ProductInput, _>(P, product, op)?;
-        let env = self
-            .call(op, self.raw.update_product().body(body).send())
-            .await?;
-        unwrap(op, env).map(|_| ())
+        let req = self.raw.update_product().body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
+        .map(drop)
     }
 
     /// The store's product categories.
@@ -445,7 +489,7 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn categories(&self) -> Result<Vec<types::Category>> {
-        let op = "list_categories";
+        let op = &ops::LIST_CATEGORIES;
         let env = self.call(op, self.raw.list_categories().send()).await?;
         Ok(unwrap(op, env)?.unwrap_or_default())
     }
@@ -455,11 +499,14 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn create_category(&self, category: types::CategoryInput) -> Result<()> {
-        let op = "create_category";
-        let env = self
-            .call(op, self.raw.create_category().body(category).send())
-            .await?;
-        unwrap(op, env).map(|_| ())
+        let op = &ops::CREATE_CATEGORY;
+        let req = self.raw.create_category().body(category);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
+        .map(drop)
     }
 
     /// Changes a product category.
@@ -467,11 +514,14 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn update_category(&self, category: types::CategoryInput) -> Result<()> {
-        let op = "update_category";
-        let env = self
-            .call(op, self.raw.update_category().body(category).send())
-            .await?;
-        unwrap(op, env).map(|_| ())
+        let op = &ops::UPDATE_CATEGORY;
+        let req = self.raw.update_category().body(category);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
+        .map(drop)
     }
 
     // ----- promotions -----
@@ -481,7 +531,7 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn promotions(&self) -> Result<Vec<types::Promotion>> {
-        let op = "list_promotions";
+        let op = &ops::LIST_PROMOTIONS;
         let env = self.call(op, self.raw.list_promotions().send()).await?;
         Ok(unwrap(op, env)?.unwrap_or_default())
     }
@@ -490,34 +540,38 @@ impl Client {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] naming a missing field, or any other [`ErrorKind`].
-    pub async fn create_promotion<B>(&self, promotion: B) -> Result<types::Promotion>
+    pub async fn create_promotion<B>(&self, promotion: B) -> Result<Written<types::Promotion>>
     where
         B: TryInto<types::PromotionInput>,
         B::Error: fmt::Display,
     {
-        let op = "create_promotion";
+        let op = &ops::CREATE_PROMOTION;
         let body = call::typed::<types::PromotionInput, _>(P, promotion, op)?;
-        let env = self
-            .call(op, self.raw.create_promotion().body(body).send())
-            .await?;
-        required(op, unwrap(op, env)?)
+        let req = self.raw.create_promotion().body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
     }
 
     /// Changes a promotion (identified by its integration code); returns it as stored.
     ///
     /// # Errors
     /// As [`Client::create_promotion`].
-    pub async fn update_promotion<B>(&self, promotion: B) -> Result<types::Promotion>
+    pub async fn update_promotion<B>(&self, promotion: B) -> Result<Written<types::Promotion>>
     where
         B: TryInto<types::PromotionInput>,
         B::Error: fmt::Display,
     {
-        let op = "update_promotion";
+        let op = &ops::UPDATE_PROMOTION;
         let body = call::typed::<types::PromotionInput, _>(P, promotion, op)?;
-        let env = self
-            .call(op, self.raw.update_promotion().body(body).send())
-            .await?;
-        required(op, unwrap(op, env)?)
+        let req = self.raw.update_promotion().body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
     }
 
     /// Puts products in a promotion; returns the provider's message.
@@ -528,24 +582,28 @@ impl Client {
         &self,
         promotion_id: i64,
         products: Vec<types::PromotionProduct>,
-    ) -> Result<String> {
-        let op = "add_promotion_products";
+    ) -> Result<Written<String>> {
+        let op = &ops::ADD_PROMOTION_PRODUCTS;
         if products.is_empty() {
-            return Err(Error::invalid_input(P, op, "lista_produtos", "no products"));
+            return Err(Error::invalid_input(
+                P,
+                op.id,
+                "lista_produtos",
+                "no products",
+            ));
         }
         let body = types::PromotionProducts {
             lista_produtos: products,
         };
-        let env = self
-            .call(
-                op,
-                self.raw
-                    .add_promotion_products()
-                    .id(promotion_id)
-                    .body(body)
-                    .send(),
-            )
-            .await?;
-        Ok(unwrap(op, env)?.unwrap_or_default())
+        let req = self
+            .raw
+            .add_promotion_products()
+            .id(promotion_id)
+            .body(body);
+        written(
+            op,
+            self.call_write(op, Overrides::default(), req.send())
+                .await?,
+        )
     }
 }

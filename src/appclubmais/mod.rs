@@ -8,7 +8,8 @@
 //! let club = Client::new(Credentials::new(ClientId::Number(29), "secret"))?;
 //! let member = club.benefits("529.982.247-25").await?;        // CPF checked before sending
 //! let id = member.id_cliente.unwrap_or_default();
-//! club.register_purchase(id, Decimal::new(15000, 2), &[]).await?;
+//! // A purchase of R$ 150,00 using one unit of benefit 7 (sent once, never repeated).
+//! club.register_purchase(id, Decimal::new(15000, 2), &[(7, Decimal::ONE)]).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -18,14 +19,15 @@
 //! with 200 is an error), validation errors as a field → messages list, decimals sent as
 //! `"2.000"`, dates in four formats including PHP's date object, and CPF/CNPJ validation.
 
-crate::generated_client!("appclubmais");
+crate::common::runtime::generated_client!("appclubmais");
 
 mod client;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+pub use crate::common::call::{Unread, Written};
 pub use client::{BASE_URL, Client, ClientId, Credentials};
-pub use generated::types;
+pub use generated::{operations, types};
 
 /// The generated client, its request builders and the types they use (see [`Client::raw`]).
 pub mod raw {

@@ -12,11 +12,12 @@ use progenitor_client::{Error as GenError, ResponseValue};
 use serde::de::DeserializeOwned;
 
 use crate::common::error::{Error, ErrorKind, Provider, ProviderError, excerpt};
-use crate::common::runtime::{CallOptions, CallScope, Report, Runtime};
+use crate::common::ops::Operation;
+use crate::common::runtime::{CallScope, Overrides, Refusal, Report, Runtime};
 use crate::common::secret::TransportError;
 
 /// Turns a provider's typed error body into a [`ProviderError`].
-pub trait ErrorBody {
+pub(crate) trait ErrorBody {
     /// Builds the error for an answer with `status`.
     fn into_provider_error(self, status: u16) -> ProviderError;
 }
@@ -27,16 +28,93 @@ impl ErrorBody for () {
     }
 }
 
+/// What a write got back from the provider. Any success status means the write went through;
+/// an answer that does not have the documented shape is given back raw ([`Written::Unread`]),
+/// never reported as a failure.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Written<T> {
+    /// Stored; the provider's answer, decoded.
+    Stored(T),
+    /// The provider changed nothing because what was sent equals what it holds (PluggTo's
+    /// `not_updated`).
+    Unchanged {
+        /// The provider's explanation.
+        message: String,
+    },
+    /// The provider answered with a success status (the write went through) but its answer is
+    /// not what the spec describes; a warning was logged.
+    Unread(Unread),
+}
+
+/// A success answer that did not have the documented shape.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unread {
+    /// The status the provider sent.
+    pub status: u16,
+    /// The whole body, as text (its `Debug` shows an excerpt).
+    pub body: String,
+    /// Why it could not be read (the JSON path and what was wrong).
+    pub problem: String,
+}
+
+impl std::fmt::Debug for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unread")
+            .field("status", &self.status)
+            .field("body", &excerpt(self.body.as_bytes()))
+            .field("problem", &self.problem)
+            .finish()
+    }
+}
+
+impl<T> Written<T> {
+    /// The decoded answer, when there is one.
+    pub fn stored(self) -> Option<T> {
+        match self {
+            Self::Stored(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The decoded answer, by reference.
+    pub fn as_stored(&self) -> Option<&T> {
+        match self {
+            Self::Stored(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// True when the provider changed nothing.
+    pub fn is_unchanged(&self) -> bool {
+        matches!(self, Self::Unchanged { .. })
+    }
+    /// Maps the decoded answer.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Written<U> {
+        match self {
+            Self::Stored(t) => Written::Stored(f(t)),
+            Self::Unchanged { message } => Written::Unchanged { message },
+            Self::Unread(u) => Written::Unread(u),
+        }
+    }
+}
+
 /// A generated call, boxed as soon as it is handed over so the large generated future is not
 /// copied again on its way in.
 type Generated<'a, T, E> =
     std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a>>;
 
-/// Runs a generated call under `options` and maps its error.
+/// What a call came to: the decoded answer, or a success answer that did not decode.
+enum Got<T> {
+    Value(T),
+    Unread(Unread),
+}
+
+/// Runs a generated call and maps its error. `op` names the operation for errors raised before
+/// the request is built (the hooks name it otherwise); `None` takes it from the call's type.
 pub(crate) fn run<'a, T, E, F>(
     rt: &'a Runtime,
-    operation: &'static str,
-    options: CallOptions,
+    op: Option<&'static Operation>,
+    overrides: Overrides,
     call: F,
 ) -> impl Future<Output = Result<T, Error>> + Send + 'a
 where
@@ -44,41 +122,137 @@ where
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
-    run_boxed(rt, operation, options, Box::pin(call))
+    let op = op.or_else(|| operation_of::<F>(rt));
+    let fut = run_boxed(rt, op, overrides, Box::pin(call));
+    async move {
+        match fut.await? {
+            Got::Value(v) => Ok(v),
+            Got::Unread(u) => Err(unread_error(rt, op, u)),
+        }
+    }
+}
+
+/// Runs a generated write: a success status is never an error, whatever its body.
+pub(crate) fn run_write<'a, T, E, F>(
+    rt: &'a Runtime,
+    op: Option<&'static Operation>,
+    overrides: Overrides,
+    call: F,
+) -> impl Future<Output = Result<Written<T>, Error>> + Send + 'a
+where
+    T: DeserializeOwned + Send + 'a,
+    E: ErrorBody + Send + 'a,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
+{
+    let op = op.or_else(|| operation_of::<F>(rt));
+    let fut = run_boxed(rt, op, overrides, Box::pin(call));
+    async move {
+        Ok(match fut.await? {
+            Got::Value(v) => Written::Stored(v),
+            Got::Unread(u) => Written::Unread(u),
+        })
+    }
+}
+
+/// The operation of a generated call, from the type of its `send` future
+/// (`...::builder::UpdateStock::send::{{closure}}` is `update_stock`); used only to name
+/// errors raised before the hooks run.
+pub(crate) fn operation_of<F>(rt: &Runtime) -> Option<&'static Operation> {
+    let name = std::any::type_name::<F>();
+    let builder = name.split("::builder::").nth(1)?.split([':', '<']).next()?;
+    let mut id = String::with_capacity(builder.len() + 4);
+    for (i, c) in builder.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            id.push('_');
+        }
+        id.push(c.to_ascii_lowercase());
+    }
+    (rt.operations)(&id)
+}
+
+/// A success answer that `run` cannot return as the asked-for type.
+fn unread_error(rt: &Runtime, op: Option<&'static Operation>, u: Unread) -> Error {
+    let name = op.map_or("unknown operation", |o| o.id);
+    let write = op.is_some_and(Operation::is_write);
+    let message = if write {
+        format!(
+            "the write was applied (status {}) but its answer could not be read ({}); `run_write` \
+             gives such answers back raw; body: {}",
+            u.status,
+            u.problem,
+            excerpt(u.body.as_bytes())
+        )
+    } else {
+        format!("{}; body: {}", u.problem, excerpt(u.body.as_bytes()))
+    };
+    let e = Error::new(
+        rt.provider,
+        name,
+        ErrorKind::Decode {
+            path: String::new(),
+            message,
+        },
+    );
+    if write { e.applied() } else { e }
 }
 
 async fn run_boxed<T, E>(
     rt: &Runtime,
-    operation: &'static str,
-    options: CallOptions,
+    op: Option<&'static Operation>,
+    overrides: Overrides,
     call: Generated<'_, T, E>,
-) -> Result<T, Error>
+) -> Result<Got<T>, Error>
 where
     T: DeserializeOwned,
     E: ErrorBody,
 {
-    let scope = CallScope::new(options);
+    let scope = CallScope::new(overrides);
     let result = scope.clone().run(call).await;
     let report = scope.take_report();
     match result {
-        Ok(value) => Ok(value.into_inner()),
+        Ok(value) => Ok(Got::Value(value.into_inner())),
         Err(e) => {
             let attempts = report.attempts;
-            Err(map_error::<T, E>(rt, operation, e, report)
+            let op = report.operation.or(op);
+            map_error::<T, E>(rt, op, e, report)
                 .await
-                .with_attempts(attempts))
+                .map_err(|e| e.with_attempts(attempts))
         }
     }
 }
 
 async fn map_error<T: DeserializeOwned, E: ErrorBody>(
     rt: &Runtime,
-    operation: &'static str,
+    op: Option<&'static Operation>,
     error: GenError<E>,
     mut report: Report,
-) -> Error {
+) -> Result<Got<T>, Error> {
     let p = rt.provider;
-    match error {
+    let operation = op.map_or("unknown operation", |o| o.id);
+    let write = op.is_some_and(Operation::is_write);
+    if let Some(refusal) = report.refused.take() {
+        let kind = match refusal {
+            Refusal::TooLarge { .. } => ErrorKind::TooLarge {
+                limit: rt.max_answer_size,
+            },
+            Refusal::Redirect { status, host } => ErrorKind::Redirect {
+                status,
+                target: host,
+            },
+            Refusal::Followed { host } => ErrorKind::Redirect {
+                status: 0,
+                target: host,
+            },
+        };
+        let e = Error::new(p, operation, kind);
+        return Err(if report.may_have_been_applied {
+            e.maybe_applied()
+        } else {
+            e
+        });
+    }
+    let maybe = report.may_have_been_applied;
+    let e = match error {
         GenError::Custom(message) => report
             .hook_error
             .take()
@@ -90,7 +264,7 @@ async fn map_error<T: DeserializeOwned, E: ErrorBody>(
         }
         GenError::CommunicationError(e)
         | GenError::ResponseBodyError(e)
-        | GenError::InvalidUpgrade(e) => transport(rt, operation, &e, report.may_have_been_applied),
+        | GenError::InvalidUpgrade(e) => transport(rt, operation, &e, maybe),
         GenError::ErrorResponse(value) => {
             let status = value.status().as_u16();
             let body = value.into_inner().into_provider_error(status);
@@ -101,35 +275,77 @@ async fn map_error<T: DeserializeOwned, E: ErrorBody>(
                 let body = raw_provider_error(status, &bytes);
                 from_status(rt, operation, status, body, report)
             }
-            _ => decode_error::<T>(rt, operation, &bytes, &err),
+            status => {
+                let (path, message) = decode_problem::<T>(&bytes, &err);
+                return unread(
+                    rt,
+                    operation,
+                    write,
+                    status.unwrap_or(200),
+                    &bytes,
+                    path,
+                    message,
+                );
+            }
         },
         GenError::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
             let bytes = match response.bytes().await {
                 Ok(b) => b,
-                Err(e) => return transport(rt, operation, &e, false),
+                Err(e) => return Err(transport(rt, operation, &e, false)),
             };
             if status < 400 {
-                let message = format!("undocumented status {status}; body: {}", excerpt(&bytes));
-                Error::new(
-                    p,
-                    operation,
-                    ErrorKind::Decode {
-                        path: String::new(),
-                        message,
-                    },
-                )
-            } else {
-                from_status(
-                    rt,
-                    operation,
-                    status,
-                    raw_provider_error(status, &bytes),
-                    report,
-                )
+                let message = format!("status {status}, which the spec does not declare");
+                return unread(rt, operation, write, status, &bytes, String::new(), message);
             }
+            from_status(
+                rt,
+                operation,
+                status,
+                raw_provider_error(status, &bytes),
+                report,
+            )
         }
+    };
+    Err(if maybe { e.maybe_applied() } else { e })
+}
+
+/// A success answer that did not decode: for a write, the success it is (with a warning); for a
+/// read, a decode error naming the JSON path.
+fn unread<T>(
+    rt: &Runtime,
+    operation: &'static str,
+    write: bool,
+    status: u16,
+    bytes: &[u8],
+    path: String,
+    message: String,
+) -> Result<Got<T>, Error> {
+    if write {
+        let problem = if path.is_empty() {
+            message
+        } else {
+            format!("at `{path}`: {message}")
+        };
+        tracing::warn!(
+            provider = rt.provider.id(),
+            operation,
+            status,
+            problem = %problem,
+            "the write went through but its answer does not have the documented shape"
+        );
+        return Ok(Got::Unread(Unread {
+            status,
+            body: String::from_utf8_lossy(bytes).into_owned(),
+            problem,
+        }));
     }
+    let message = format!("{message}; body: {}", excerpt(bytes));
+    Err(Error::new(
+        rt.provider,
+        operation,
+        ErrorKind::Decode { path, message },
+    ))
 }
 
 fn transport(rt: &Runtime, operation: &'static str, e: &reqwest::Error, maybe: bool) -> Error {
@@ -215,18 +431,12 @@ pub(crate) fn message_in(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn decode_error<T: DeserializeOwned>(
-    rt: &Runtime,
-    operation: &'static str,
+/// Why `bytes` did not decode as `T`: the JSON path (empty when unknown) and the message.
+fn decode_problem<T: DeserializeOwned>(
     bytes: &[u8],
     original: &serde_json::Error,
-) -> Error {
-    let (path, message) = match decode_path::<T>(bytes) {
-        Some((path, message)) => (path, message),
-        None => (String::new(), original.to_string()),
-    };
-    let message = format!("{message}; body: {}", excerpt(bytes));
-    Error::new(rt.provider, operation, ErrorKind::Decode { path, message })
+) -> (String, String) {
+    decode_path::<T>(bytes).unwrap_or_else(|| (String::new(), original.to_string()))
 }
 
 /// Decodes `bytes` as `T` again to find where it fails.
@@ -297,7 +507,7 @@ pub(crate) fn oauth_error(
 
 /// A request body from anything convertible into it (a generated builder, the type itself),
 /// refusing before anything is sent with the field the conversion named.
-pub(crate) fn typed<T, B>(provider: Provider, value: B, operation: &'static str) -> Result<T, Error>
+pub(crate) fn typed<T, B>(provider: Provider, value: B, op: &'static Operation) -> Result<T, Error>
 where
     B: TryInto<T>,
     B::Error: std::fmt::Display,
@@ -305,22 +515,19 @@ where
     value.try_into().map_err(|e| {
         let message = e.to_string();
         let field = builder_field(&message).unwrap_or("body").to_owned();
-        Error::new(
-            provider,
-            operation,
-            ErrorKind::InvalidInput { field, message },
-        )
+        Error::new(provider, op.id, ErrorKind::InvalidInput { field, message })
     })
 }
 
 /// The methods every provider's `Client` facade has, written once: `builder`, `new`,
-/// `with_options`, `stats` and the private `call` that runs a generated call through
-/// [`run`]. With `token_requests` as argument it adds that counter too (providers whose token
-/// comes from an endpoint; the client has an `auth: TokenAuth` field).
+/// `with_options`, `stats`, `raw`, `run` and `run_write`, and the private `runtime`, `call` and
+/// `call_write` the facade methods use. With `token_requests` as argument it adds that counter
+/// too (providers whose token comes from an endpoint; the client has an `auth: TokenAuth`
+/// field).
 ///
 /// Invoked inside `impl Client` of a provider module where `Credentials`, `generated` and
-/// `types` name the provider's items; the client derives `Clone`, has an `options: CallOptions`
-/// field and a `runtime(&self) -> &Runtime` method.
+/// `types` name the provider's items; the client derives `Clone` and has a
+/// `raw: generated::Client` field.
 macro_rules! facade_basics {
     (token_requests) => {
         $crate::common::call::facade_basics!();
@@ -346,11 +553,18 @@ macro_rules! facade_basics {
             Self::builder(credentials).build()
         }
 
-        /// A handle whose calls use `options` (timeout, retry policy, idempotency key); it
-        /// shares everything else with this one.
+        /// A handle whose calls use `options` (timeout, retry policy, idempotency key), calls
+        /// through its [`raw`](Self::raw) client included; it shares everything else (token,
+        /// pool, pacing, counters) with this one. A key in `options` is for one write: see
+        /// [`CallOptions`]($crate::CallOptions).
         pub fn with_options(&self, options: $crate::common::runtime::CallOptions) -> Self {
+            let runtime = self.raw.inner.with_options(options);
             Self {
-                options,
+                raw: generated::Client::new_with_client(
+                    &self.raw.baseurl,
+                    self.raw.client.clone(),
+                    std::sync::Arc::new(runtime),
+                ),
                 ..self.clone()
             }
         }
@@ -360,10 +574,64 @@ macro_rules! facade_basics {
             self.runtime().stats()
         }
 
-        /// Runs a generated call with this handle's options; errors name `operation`.
-        fn call<'a, T, F>(
+        /// The generated client: every operation of the spec, for anything this facade does
+        /// not wrap. Its calls get the same credentials, pacing, retries, size limit and
+        /// tracing; run them with [`run`](Self::run) (or [`run_write`](Self::run_write)) to
+        /// get this crate's errors.
+        pub fn raw(&self) -> &generated::Client {
+            &self.raw
+        }
+
+        /// Runs a call of the generated client ([`raw`](Self::raw)) and returns its answer,
+        /// with errors as [`Error`]($crate::Error) naming the operation.
+        ///
+        /// # Errors
+        /// Any [`ErrorKind`]($crate::ErrorKind). A write whose success answer does not have the
+        /// documented shape is an error here (with [`Error::was_applied`]($crate::Error::was_applied));
+        /// use [`run_write`](Self::run_write) for writes.
+        pub async fn run<T, F>(&self, call: F) -> $crate::common::error::Result<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            F: std::future::Future<
+                    Output = std::result::Result<
+                        progenitor_client::ResponseValue<T>,
+                        progenitor_client::Error<types::Error>,
+                    >,
+                > + Send,
+        {
+            $crate::common::call::run(self.runtime(), None, Default::default(), call).await
+        }
+
+        /// Runs a write of the generated client: any success status is a success, and an
+        /// answer that does not have the documented shape comes back raw
+        /// ([`Written::Unread`]($crate::Written::Unread)) instead of failing the call.
+        ///
+        /// # Errors
+        /// Any [`ErrorKind`]($crate::ErrorKind) but a success status.
+        pub async fn run_write<T, F>(
+            &self,
+            call: F,
+        ) -> $crate::common::error::Result<$crate::Written<T>>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            F: std::future::Future<
+                    Output = std::result::Result<
+                        progenitor_client::ResponseValue<T>,
+                        progenitor_client::Error<types::Error>,
+                    >,
+                > + Send,
+        {
+            $crate::common::call::run_write(self.runtime(), None, Default::default(), call).await
+        }
+
+        pub(crate) fn runtime(&self) -> &$crate::common::runtime::Runtime {
+            &self.raw.inner
+        }
+
+        /// Runs a generated call of `op` with this handle's options.
+        pub(crate) fn call<'a, T, F>(
             &'a self,
-            operation: &'static str,
+            op: &'static $crate::common::ops::Operation,
             fut: F,
         ) -> impl std::future::Future<Output = $crate::common::error::Result<T>> + 'a
         where
@@ -376,7 +644,28 @@ macro_rules! facade_basics {
                 > + Send
                 + 'a,
         {
-            $crate::common::call::run(self.runtime(), operation, self.options.clone(), fut)
+            $crate::common::call::run(self.runtime(), Some(op), Default::default(), fut)
+        }
+
+        /// Runs a generated write of `op` with this handle's options and `overrides`.
+        #[allow(dead_code)]
+        pub(crate) fn call_write<'a, T, F>(
+            &'a self,
+            op: &'static $crate::common::ops::Operation,
+            overrides: $crate::common::runtime::Overrides,
+            fut: F,
+        ) -> impl std::future::Future<Output = $crate::common::error::Result<$crate::Written<T>>> + 'a
+        where
+            T: serde::de::DeserializeOwned + Send + 'a,
+            F: std::future::Future<
+                    Output = std::result::Result<
+                        progenitor_client::ResponseValue<T>,
+                        progenitor_client::Error<types::Error>,
+                    >,
+                > + Send
+                + 'a,
+        {
+            $crate::common::call::run_write(self.runtime(), Some(op), overrides, fut)
         }
     };
 }

@@ -26,6 +26,8 @@ pub struct Options {
     pub(crate) pacer: Option<Arc<dyn Pacer>>,
     pub(crate) user_agent: Option<String>,
     pub(crate) token_store: Option<Arc<dyn crate::common::token::TokenStore>>,
+    pub(crate) max_answer_size: Option<u64>,
+    pub(crate) root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl fmt::Debug for Options {
@@ -38,6 +40,8 @@ impl fmt::Debug for Options {
             .field("rate_limits", &self.rate_limits)
             .field("pacer", &self.pacer)
             .field("token_store", &self.token_store)
+            .field("max_answer_size", &self.max_answer_size)
+            .field("root_certificates", &self.root_certificates.len())
             .finish_non_exhaustive()
     }
 }
@@ -72,7 +76,16 @@ impl<C> Builder<C> {
         self
     }
     /// Uses this `reqwest` client (its connection pool, proxy and TLS settings) instead of
-    /// building one. Its own timeouts apply in addition to this crate's.
+    /// building one.
+    ///
+    /// What a client you build yourself does not get from this crate: the connect timeout
+    /// ([`Builder::timeouts`]; the per-attempt timeout still applies), the `User-Agent`
+    /// ([`Builder::user_agent`]), extra root certificates, and the redirect policy. This crate
+    /// follows a redirect only within the provider's origin (same scheme, host and port), so
+    /// credentials never travel to another host; build yours with
+    /// `reqwest::redirect::Policy::none()` (or a policy as strict). An answer that a custom client
+    /// fetched from another origin is refused ([`crate::ErrorKind::Redirect`]), but by then the
+    /// credentials were sent there.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.options.http = Some(client);
         self
@@ -108,7 +121,24 @@ impl<C> Builder<C> {
         self.options.user_agent = Some(user_agent.into());
         self
     }
+    /// The largest answer body the client reads, in bytes (default [`MAX_ANSWER_SIZE`], 32 MiB;
+    /// the largest real pages are a few MiB). A longer answer fails the call with
+    /// [`crate::ErrorKind::TooLarge`] as soon as its announced length or the bytes read pass the
+    /// limit, and the connection is dropped, so memory stays bounded whatever the other side
+    /// sends.
+    pub fn max_answer_size(mut self, bytes: u64) -> Self {
+        self.options.max_answer_size = Some(bytes);
+        self
+    }
+    /// Trusts this root certificate as well as the system's (a company proxy, a test server).
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.options.root_certificates.push(certificate);
+        self
+    }
 }
+
+/// The default answer size limit: 32 MiB.
+pub const MAX_ANSWER_SIZE: u64 = 32 * 1024 * 1024;
 
 /// Credentials of providers that authenticate with OAuth tokens (PluggTo, AppClubMais,
 /// ConnectPlug): their builders accept a [`TokenStore`](crate::common::token::TokenStore).
@@ -134,6 +164,8 @@ pub(crate) struct ProviderDefaults {
     pub auth_statuses: &'static [u16],
     /// Whether writes carry an `Idempotency-Key`.
     pub idempotency_keys: bool,
+    /// The provider's operations (the generated `operations::find`).
+    pub operations: crate::common::ops::Lookup,
 }
 
 /// The parts a provider needs to build its generated client.
@@ -158,7 +190,12 @@ impl Options {
         let timeouts = self.timeouts.unwrap_or_default();
         let http = match self.http {
             Some(http) => http,
-            None => build_http(&timeouts, self.user_agent.as_deref()).map_err(|e| {
+            None => build_http(
+                &timeouts,
+                self.user_agent.as_deref(),
+                self.root_certificates,
+            )
+            .map_err(|e| {
                 config_error(
                     defaults.provider,
                     format!("cannot build the HTTP client: {e}"),
@@ -181,6 +218,10 @@ impl Options {
             stats: Arc::new(Stats::default()),
             idempotency_keys: defaults.idempotency_keys,
             auth_statuses: defaults.auth_statuses,
+            operations: defaults.operations,
+            options: crate::common::runtime::CallOptions::default(),
+            key_guard: None,
+            max_answer_size: self.max_answer_size.unwrap_or(MAX_ANSWER_SIZE),
         };
         Ok(Assembled {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -217,19 +258,45 @@ impl Assembled {
     }
 }
 
-/// The `reqwest` client this crate builds when none is given: rustls, pooled connections.
+/// The `reqwest` client this crate builds when none is given: rustls, pooled connections,
+/// redirects followed only within the origin.
 pub(crate) fn build_http(
     timeouts: &Timeouts,
     user_agent: Option<&str>,
+    root_certificates: Vec<reqwest::Certificate>,
 ) -> reqwest::Result<reqwest::Client> {
     let ua = user_agent
         .map(str::to_owned)
         .unwrap_or_else(|| format!("brcommerce/{}", env!("CARGO_PKG_VERSION")));
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .pool_idle_timeout(Duration::from_secs(60))
         .user_agent(ua)
-        .build()
+        .redirect(reqwest::redirect::Policy::custom(same_origin_redirects));
+    for certificate in root_certificates {
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build()
+}
+
+/// At most this many redirects within the origin are followed.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows a redirect only to the origin of the first request (same scheme, host and port: so
+/// never from HTTPS to HTTP), at most [`MAX_REDIRECTS`] times. reqwest strips the standard
+/// `Authorization` and `Cookie` headers on a cross-host redirect, but not the providers' own
+/// (`x-Token`, `CPlug-Company-Id`) nor a token in the query string: a stopped redirect becomes
+/// [`crate::ErrorKind::Redirect`].
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    if same && attempt.previous().len() <= MAX_REDIRECTS {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
 }
 
 pub(crate) fn config_error(provider: Provider, message: impl Into<String>) -> Error {

@@ -60,7 +60,19 @@ struct Inner {
     operation: Cow<'static, str>,
     kind: ErrorKind,
     attempts: u32,
+    applied: Applied,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// What is known of whether a failed write took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    /// It did not, or the call was not a write.
+    No,
+    /// Its answer was lost: it may have.
+    Maybe,
+    /// The provider answered with a success status.
+    Yes,
 }
 
 /// What kind of failure an [`Error`] is.
@@ -70,8 +82,9 @@ pub enum ErrorKind {
     /// The request could not be sent or the answer could not be read (connection refused or
     /// reset, DNS, TLS, body cut short).
     Transport {
-        /// True when the request may have reached the provider and was not repeated because
-        /// it is not safe to repeat (a POST without an idempotency key): check before retrying.
+        /// True when the request was a write that may have reached the provider and whose
+        /// answer was lost (it was not repeated, or every repetition failed too): check before
+        /// sending it again, unless it is safe to repeat.
         may_have_been_applied: bool,
     },
     /// No answer in time.
@@ -122,6 +135,20 @@ pub enum ErrorKind {
     SharedState {
         /// What failed (never the store's address or password).
         message: String,
+    },
+    /// The answer was a redirect to another origin (another host or port, or from HTTPS to
+    /// HTTP). It was not followed, so the credentials were not sent there.
+    Redirect {
+        /// The redirect's status (e.g. 302).
+        status: u16,
+        /// Where it pointed: scheme, host and port only (no path or query).
+        target: String,
+    },
+    /// The answer's body was larger than the client's limit (`Builder::max_answer_size`); the
+    /// connection was dropped after the limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
     },
 }
 
@@ -174,6 +201,7 @@ impl Error {
                 operation: operation.into(),
                 kind,
                 attempts: 1,
+                applied: Applied::No,
                 source: None,
             }),
         }
@@ -209,6 +237,18 @@ impl Error {
 
     pub(crate) fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
         self.inner.operation = operation.into();
+        self
+    }
+
+    /// Marks a write whose answer was lost (it may have been applied).
+    pub(crate) fn maybe_applied(mut self) -> Self {
+        self.inner.applied = Applied::Maybe;
+        self
+    }
+
+    /// Marks a write the provider answered with a success status.
+    pub(crate) fn applied(mut self) -> Self {
+        self.inner.applied = Applied::Yes;
         self
     }
 
@@ -250,16 +290,25 @@ impl Error {
             .map(|p| p.fields.as_slice())
             .unwrap_or(&[])
     }
-    /// True when a write may have been applied although the call failed.
+    /// True when the call was a write that may have been applied although the call failed
+    /// (its answer was lost, or came from a gateway): check before sending it again, unless it
+    /// is safe to repeat. Also true when [`Error::was_applied`] is.
     pub fn may_have_been_applied(&self) -> bool {
-        matches!(
-            self.inner.kind,
-            ErrorKind::Transport {
-                may_have_been_applied: true
-            } | ErrorKind::Timeout {
-                may_have_been_applied: true
-            }
-        )
+        self.inner.applied != Applied::No
+            || matches!(
+                self.inner.kind,
+                ErrorKind::Transport {
+                    may_have_been_applied: true
+                } | ErrorKind::Timeout {
+                    may_have_been_applied: true
+                }
+            )
+    }
+    /// True when the provider answered the write with a success status, but the answer could
+    /// not be given back as the type asked for (see `Client::write` for a call that gives such
+    /// answers back raw instead of failing). Do not send the write again.
+    pub fn was_applied(&self) -> bool {
+        self.inner.applied == Applied::Yes
     }
     /// True for failures that may pass if the same call is made again later.
     pub fn is_transient(&self) -> bool {
@@ -268,7 +317,7 @@ impl Error {
             | ErrorKind::Timeout { .. }
             | ErrorKind::RateLimited { .. }
             | ErrorKind::SharedState { .. } => true,
-            ErrorKind::Provider(p) => matches!(p.status, 408 | 500 | 502 | 503 | 504),
+            ErrorKind::Provider(p) => crate::common::retry::transient_status(p.status),
             _ => false,
         }
     }
@@ -341,7 +390,31 @@ impl fmt::Display for Error {
             ErrorKind::SharedState { message } => {
                 write!(f, "shared state store unavailable: {message}")
             }
+            ErrorKind::Redirect { status, target } => write!(
+                f,
+                "the answer ({status}) redirects to another origin, {target}; not followed, so \
+                 the credentials were not sent there"
+            ),
+            ErrorKind::TooLarge { limit } => write!(
+                f,
+                "the answer is larger than the client's limit of {limit} bytes; the connection \
+                 was dropped"
+            ),
         }?;
+        match i.applied {
+            Applied::Yes => {
+                f.write_str("; the write was applied (success status), do not repeat it")?
+            }
+            Applied::Maybe
+                if !matches!(
+                    i.kind,
+                    ErrorKind::Transport { .. } | ErrorKind::Timeout { .. }
+                ) =>
+            {
+                f.write_str("; it may have been applied, check before repeating it")?
+            }
+            _ => {}
+        }
         if i.attempts > 1 {
             write!(f, " (after {} attempts)", i.attempts)?;
         }
@@ -357,6 +430,7 @@ impl fmt::Debug for Error {
             .field("operation", &i.operation)
             .field("kind", &i.kind)
             .field("attempts", &i.attempts)
+            .field("applied", &i.applied)
             .field("source", &i.source.as_ref().map(|s| s.to_string()))
             .finish()
     }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod lenient;
 pub mod money;
+pub mod ops;
 pub mod paginate;
 pub mod ratelimit;
 #[cfg(feature = "redis")]

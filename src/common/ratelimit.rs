@@ -36,6 +36,7 @@ use crate::common::lock;
 
 /// A quota: at most `requests` per `per`, with bursts of `burst` requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rate {
     /// Requests allowed per period.
     pub requests: u32,
@@ -97,7 +98,11 @@ impl Rate {
 const SPACING_MARGIN: u32 = 200;
 
 /// Quotas per method class; `None` means unlimited.
+///
+/// A quota set for one write method (`post`, `put`, ...) applies to that method alone; writes
+/// whose method has no quota of its own share [`RateLimits::writes`], when it is set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimits {
     /// GET (and HEAD).
     pub get: Option<Rate>,
@@ -109,7 +114,15 @@ pub struct RateLimits {
     pub patch: Option<Rate>,
     /// DELETE.
     pub delete: Option<Rate>,
+    /// One quota shared by every write (POST, PUT, PATCH, DELETE) without a quota of its own.
+    pub writes: Option<Rate>,
 }
+
+/// The names of the quota classes, in [`RateLimits::class_of`] order.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) const CLASS_NAMES: [&str; CLASSES] = ["get", "post", "put", "patch", "delete", "writes"];
+const CLASSES: usize = 6;
+const WRITES: usize = 5;
 
 impl RateLimits {
     /// No client-side limits.
@@ -121,27 +134,32 @@ impl RateLimits {
         self.get = Some(rate);
         self
     }
-    /// Sets the POST quota.
+    /// Sets a POST quota of its own.
     pub fn post(mut self, rate: Rate) -> Self {
         self.post = Some(rate);
         self
     }
-    /// Sets the PUT quota.
+    /// Sets a PUT quota of its own.
     pub fn put(mut self, rate: Rate) -> Self {
         self.put = Some(rate);
         self
     }
-    /// Sets the PATCH quota.
+    /// Sets a PATCH quota of its own.
     pub fn patch(mut self, rate: Rate) -> Self {
         self.patch = Some(rate);
         self
     }
-    /// Sets the DELETE quota.
+    /// Sets a DELETE quota of its own.
     pub fn delete(mut self, rate: Rate) -> Self {
         self.delete = Some(rate);
         self
     }
-    /// The same quota for every method.
+    /// Sets one quota shared by every write method that has no quota of its own.
+    pub fn writes(mut self, rate: Rate) -> Self {
+        self.writes = Some(rate);
+        self
+    }
+    /// The same quota for every method, each method counted on its own.
     pub fn all(rate: Rate) -> Self {
         Self {
             get: Some(rate),
@@ -149,28 +167,42 @@ impl RateLimits {
             put: Some(rate),
             patch: Some(rate),
             delete: Some(rate),
+            writes: None,
         }
     }
-    /// The quota of a method's class.
+    /// The quota a request of `method` counts against.
     pub fn for_method(&self, method: &Method) -> Option<Rate> {
-        method_class(method)
-            .map(|c| self.by_class(c))
-            .unwrap_or(None)
+        self.class_of(method).and_then(|c| self.by_class(c))
+    }
+    /// The quota class a request of `method` counts against (an index of the classes get, post,
+    /// put, patch, delete, writes), `None` for methods that are never paced or when no quota
+    /// applies.
+    pub(crate) fn class_of(&self, method: &Method) -> Option<usize> {
+        let own = match *method {
+            Method::GET | Method::HEAD => return Some(0),
+            Method::POST => 1,
+            Method::PUT => 2,
+            Method::PATCH => 3,
+            Method::DELETE => 4,
+            _ => return None,
+        };
+        match (self.by_class(own), self.writes) {
+            (None, Some(_)) => Some(WRITES),
+            _ => Some(own),
+        }
     }
     fn by_class(&self, class: usize) -> Option<Rate> {
-        [self.get, self.post, self.put, self.patch, self.delete][class]
-    }
-}
-
-/// The quota class of a method (GET and HEAD share one), `None` for unpaced methods.
-pub(crate) fn method_class(method: &Method) -> Option<usize> {
-    match *method {
-        Method::GET | Method::HEAD => Some(0),
-        Method::POST => Some(1),
-        Method::PUT => Some(2),
-        Method::PATCH => Some(3),
-        Method::DELETE => Some(4),
-        _ => None,
+        [
+            self.get,
+            self.post,
+            self.put,
+            self.patch,
+            self.delete,
+            self.writes,
+        ]
+        .get(class)
+        .copied()
+        .flatten()
     }
 }
 
@@ -240,7 +272,7 @@ impl Drop for Booking<'_> {
 /// plus a pause after 429s.
 pub struct LocalPacer {
     limits: RateLimits,
-    schedules: [Option<Schedule>; 5],
+    schedules: [Option<Schedule>; CLASSES],
     paused_until: Mutex<Option<Instant>>,
 }
 
@@ -266,7 +298,10 @@ impl LocalPacer {
 
     /// Waits for a slot; infallible.
     pub async fn wait(&self, method: &Method) {
-        let schedule = method_class(method).and_then(|c| self.schedules[c].as_ref());
+        let schedule = self
+            .limits
+            .class_of(method)
+            .and_then(|c| self.schedules[c].as_ref());
         loop {
             while let Some(until) = self.paused_until() {
                 tokio::time::sleep_until(until).await;

@@ -64,7 +64,7 @@ use reqwest::Method;
 
 use crate::common::error::{Error, ErrorKind, Provider};
 use crate::common::lock;
-use crate::common::ratelimit::{LocalPacer, Pacer, RateLimits, method_class};
+use crate::common::ratelimit::{CLASS_NAMES, LocalPacer, Pacer, RateLimits};
 use crate::common::token::{
     HeldLock, LockResult, RefreshLock, StoredTokens, TokenSet, TokenStore, UsableToken,
 };
@@ -631,8 +631,6 @@ if (not cur) or cur < untl then
 end
 return 0";
 
-const CLASSES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
-
 /// A [`Pacer`] whose quota is shared by every instance pacing the same provider account; see the
 /// [module docs](self).
 ///
@@ -642,7 +640,7 @@ pub struct RedisPacer {
     conn: RedisConnection,
     provider: Provider,
     limits: RateLimits,
-    keys: [String; 5],
+    keys: [String; CLASS_NAMES.len()],
     pause_key: String,
     fallback: Fallback,
     local: LocalPacer,
@@ -676,7 +674,7 @@ impl RedisPacer {
             conn: conn.clone(),
             provider,
             limits,
-            keys: CLASSES.map(|c| conn.key(&["pace", provider.id(), account, c])),
+            keys: CLASS_NAMES.map(|c| conn.key(&["pace", provider.id(), account, c])),
             pause_key: conn.key(&["pause", provider.id(), account]),
             fallback: Fallback::FailClosed,
             local: LocalPacer::new(limits),
@@ -700,7 +698,7 @@ impl RedisPacer {
 
     /// Books a slot: how long until it (zero: go now).
     async fn book(&self, method: &Method) -> RedisResult<Duration> {
-        let class = method_class(method).unwrap_or(0);
+        let class = self.limits.class_of(method).unwrap_or(0);
         let rate = self.limits.for_method(method);
         let interval = rate.and_then(|r| r.interval()).unwrap_or_default();
         let tolerance = rate.map(|r| r.tolerance()).unwrap_or_default();

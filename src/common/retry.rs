@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+
+#[cfg(doc)]
+use crate::common::ops::Retry;
 
 /// Retry settings. `Default` is [`RetryPolicy::standard`].
 ///
@@ -20,12 +22,13 @@ use reqwest::{Method, StatusCode};
 /// |---|---|
 /// | connection refused / not established | always (nothing was sent) |
 /// | `429 Too Many Requests` | always (the provider did not process it) |
-/// | timeout, reset, `408`, `502`, `503`, `504` | GET, HEAD, OPTIONS, PUT, DELETE, or a write carrying an `Idempotency-Key` |
+/// | timeout, reset, `408`, `502`, `503`, `504` | the operation is [`Retry::Safe`] in the spec (reads, and writes that set an absolute value), or [`Retry::WithIdempotencyKey`] and the request carries its key |
 /// | any other status | never |
 ///
-/// A POST that may have reached the provider is never repeated; its error says that it may
-/// have been applied ([`crate::Error::may_have_been_applied`]).
+/// A write that is not repeated after it may have reached the provider fails with an error that
+/// says it may have been applied ([`crate::Error::may_have_been_applied`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in total, the first one included. `1` disables retries.
     pub max_attempts: u32,
@@ -100,18 +103,115 @@ impl RetryPolicy {
     }
 }
 
-/// Whether repeating a request can apply it twice.
-pub(crate) fn safe_to_repeat(method: &Method, has_idempotency_key: bool) -> bool {
-    has_idempotency_key
-        || matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
-        )
+/// Statuses that say the attempt failed on the way and another one may pass: `408`, `502`,
+/// `503`, `504` (429 is handled on its own: the provider did not process the request). The same
+/// list decides retries and [`crate::Error::is_transient`].
+pub(crate) fn transient_status(status: u16) -> bool {
+    matches!(status, 408 | 502 | 503 | 504)
 }
 
-/// Statuses worth another attempt (429 is handled separately: always safe).
-pub(crate) fn transient_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 502 | 503 | 504)
+/// Gateway statuses after which a write may have been applied by the provider behind the
+/// gateway.
+fn gateway_status(status: u16) -> bool {
+    matches!(status, 502 | 503 | 504)
+}
+
+/// What one attempt came to, as the retry decision sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The provider answered with this status (and maybe a `Retry-After`).
+    Answered {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// Nothing was sent: the connection could not be established.
+    NotSent,
+    /// The request may have reached the provider and no (whole) answer came back.
+    Lost { timeout: bool },
+    /// The client refused the answer (too large, a redirect to another origin); `answered`
+    /// when the provider did answer the request.
+    Refused { answered: bool },
+}
+
+/// Where a call stands when an attempt ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempt {
+    /// This attempt's number, from 1 (credential renewals are not counted).
+    pub number: u32,
+    /// Time spent on the call so far.
+    pub elapsed: Duration,
+    /// Whether the request may be sent again (its operation's [`Retry`] class).
+    pub repeatable: bool,
+    /// Whether it is a write (anything but GET, HEAD, OPTIONS).
+    pub write: bool,
+    /// Whether a 401 can still be answered by renewing the credentials (once per call).
+    pub can_renew: bool,
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Hand the answer over (success or a final error status).
+    Done,
+    /// Renew the credentials and send again (a 401; not counted as a retry).
+    Renew,
+    /// Send again after `wait`, spending `cost` from the shared retry quota.
+    Retry { wait: Duration, cost: u32 },
+    /// Stop with a failure.
+    GiveUp { may_have_been_applied: bool },
+}
+
+/// The retry decision, pure: the attempt loop in the runtime does the I/O and the bookkeeping.
+pub(crate) fn decide(outcome: Outcome, attempt: Attempt, policy: &RetryPolicy) -> Decision {
+    // Whether the request may have been applied if it is not sent again.
+    let maybe_applied = attempt.write
+        && match outcome {
+            Outcome::Lost { .. } => true,
+            Outcome::Answered { status, .. } => gateway_status(status),
+            Outcome::Refused { answered } => answered,
+            Outcome::NotSent => false,
+        };
+    let (wait, cost) = match outcome {
+        Outcome::Answered { status: 401, .. } if attempt.can_renew => return Decision::Renew,
+        Outcome::Answered {
+            status: 429,
+            retry_after,
+        } => (
+            retry_after
+                .map(|d| d.min(policy.max_retry_after))
+                .unwrap_or_else(|| policy.backoff_for(attempt.number)),
+            RETRY_COST,
+        ),
+        Outcome::Answered { status, .. } if transient_status(status) && attempt.repeatable => {
+            (policy.backoff_for(attempt.number), RETRY_COST)
+        }
+        Outcome::Answered { status, .. } if transient_status(status) => {
+            return Decision::GiveUp {
+                may_have_been_applied: maybe_applied,
+            };
+        }
+        Outcome::Answered { .. } => return Decision::Done,
+        Outcome::NotSent => (policy.backoff_for(attempt.number), RETRY_COST),
+        Outcome::Lost { timeout } if attempt.repeatable => (
+            policy.backoff_for(attempt.number),
+            if timeout {
+                TIMEOUT_RETRY_COST
+            } else {
+                RETRY_COST
+            },
+        ),
+        Outcome::Lost { .. } | Outcome::Refused { .. } => {
+            return Decision::GiveUp {
+                may_have_been_applied: maybe_applied,
+            };
+        }
+    };
+    if attempt.number >= policy.max_attempts || attempt.elapsed + wait >= policy.budget {
+        return Decision::GiveUp {
+            may_have_been_applied: maybe_applied,
+        };
+    }
+    Decision::Retry { wait, cost }
 }
 
 /// Reads `Retry-After` as seconds or as an HTTP date.
@@ -129,7 +229,8 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 }
 
 /// A shared allowance of retries (the standard-mode token bucket of the AWS SDKs): each retry
-/// spends tokens, each first-try success returns one. When a provider is failing for everyone,
+/// spends tokens, each success at the first attempt returns one (failures return nothing, so
+/// the allowance drains while a provider fails for everyone). When a provider is failing for everyone,
 /// the allowance runs out and calls fail fast instead of multiplying the load.
 #[derive(Debug)]
 pub(crate) struct RetryQuota {
@@ -206,11 +307,134 @@ mod tests {
         assert!(q.try_spend(10));
     }
 
+    fn attempt(number: u32, repeatable: bool, write: bool) -> Attempt {
+        Attempt {
+            number,
+            elapsed: Duration::ZERO,
+            repeatable,
+            write,
+            can_renew: true,
+        }
+    }
+
+    fn answered(status: u16) -> Outcome {
+        Outcome::Answered {
+            status,
+            retry_after: None,
+        }
+    }
+
+    /// What the table below expects (`Retry` stands for any wait within the backoff cap).
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Want {
+        Done,
+        Renew,
+        Retry,
+        GiveUp { maybe: bool },
+    }
+
+    fn want(d: Decision) -> Want {
+        match d {
+            Decision::Done => Want::Done,
+            Decision::Renew => Want::Renew,
+            Decision::Retry { .. } => Want::Retry,
+            Decision::GiveUp {
+                may_have_been_applied,
+            } => Want::GiveUp {
+                maybe: may_have_been_applied,
+            },
+        }
+    }
+
+    /// Every outcome of a first attempt against a repeatable write, an unrepeatable write and a
+    /// read, written out.
     #[test]
-    fn only_safe_methods_repeat_without_a_key() {
-        assert!(safe_to_repeat(&Method::GET, false));
-        assert!(safe_to_repeat(&Method::PUT, false));
-        assert!(!safe_to_repeat(&Method::POST, false));
-        assert!(safe_to_repeat(&Method::POST, true));
+    fn the_decision_table() {
+        use Want::*;
+        let p = RetryPolicy::standard();
+        const MAYBE: Want = GiveUp { maybe: true };
+        const NOT: Want = GiveUp { maybe: false };
+        let table = [
+            // outcome,                                 repeatable write, unrepeatable write, read
+            (answered(200), Done, Done, Done),
+            (answered(201), Done, Done, Done),
+            (answered(400), Done, Done, Done),
+            (answered(500), Done, Done, Done),
+            (answered(401), Renew, Renew, Renew),
+            (answered(408), Retry, NOT, Retry),
+            (answered(502), Retry, MAYBE, Retry),
+            (answered(503), Retry, MAYBE, Retry),
+            (answered(504), Retry, MAYBE, Retry),
+            (answered(429), Retry, Retry, Retry),
+            (Outcome::NotSent, Retry, Retry, Retry),
+            (Outcome::Lost { timeout: false }, Retry, MAYBE, Retry),
+            (Outcome::Lost { timeout: true }, Retry, MAYBE, Retry),
+            (Outcome::Refused { answered: true }, MAYBE, MAYBE, NOT),
+            (Outcome::Refused { answered: false }, NOT, NOT, NOT),
+        ];
+        for (outcome, repeatable, unrepeatable, read) in table {
+            let got = [
+                want(decide(outcome, attempt(1, true, true), &p)),
+                want(decide(outcome, attempt(1, false, true), &p)),
+                want(decide(outcome, attempt(1, true, false), &p)),
+            ];
+            assert_eq!(got, [repeatable, unrepeatable, read], "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_sent_and_429_are_retried_whatever_the_operation() {
+        let p = RetryPolicy::standard().max_retry_after(Duration::from_secs(5));
+        for a in [attempt(1, false, true), attempt(1, true, false)] {
+            assert!(matches!(
+                decide(Outcome::NotSent, a, &p),
+                Decision::Retry { .. }
+            ));
+            let throttled = Outcome::Answered {
+                status: 429,
+                retry_after: Some(Duration::from_secs(600)),
+            };
+            // Retry-After is capped by the policy.
+            assert_eq!(
+                decide(throttled, a, &p),
+                Decision::Retry {
+                    wait: p.max_retry_after,
+                    cost: RETRY_COST
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_401_is_final_and_limits_end_retries() {
+        let p = RetryPolicy::standard().max_attempts(2);
+        let mut a = attempt(1, true, false);
+        a.can_renew = false;
+        assert_eq!(decide(answered(401), a, &p), Decision::Done);
+        // Out of attempts: a lost answer of a repeatable write says it may have been applied.
+        let last = attempt(2, true, true);
+        assert_eq!(
+            decide(Outcome::Lost { timeout: false }, last, &p),
+            Decision::GiveUp {
+                may_have_been_applied: true
+            }
+        );
+        // Out of time.
+        let mut late = attempt(1, true, false);
+        late.elapsed = p.budget;
+        assert_eq!(
+            decide(answered(503), late, &p),
+            Decision::GiveUp {
+                may_have_been_applied: false
+            }
+        );
+        // A timed-out retry costs more of the shared quota.
+        assert!(matches!(
+            decide(Outcome::Lost { timeout: true }, attempt(1, true, false), &p),
+            Decision::Retry {
+                cost: TIMEOUT_RETRY_COST,
+                ..
+            }
+        ));
     }
 }

@@ -5,12 +5,15 @@
 //!
 //! * `pre` adds static headers, an `Idempotency-Key` on writes (when the provider supports
 //!   them), credentials (fetching a token if needed), and waits for the pacer;
-//! * `exec` sends the request inside one tracing span, retries what is safe to retry (see
-//!   [`RetryPolicy`]), refreshes credentials once after a 401, and records what happened in the
-//!   call's `Report` so the facade can build a precise [`Error`].
+//! * `exec` sends the request inside one tracing span, retries what the spec says is safe to
+//!   retry (the operation's [`Retry`](crate::common::ops::Retry) class; see [`RetryPolicy`]),
+//!   refreshes credentials once after a 401, reads the answer up to the client's size limit,
+//!   refuses redirects to another origin, and records what happened in the call's `Report` so
+//!   the facade can build a precise [`Error`].
 //!
 //! Because this lives in the hooks, a request made through `raw()` or the generated CLI gets the
-//! same treatment as one made through the facade.
+//! same treatment as one made through the facade, with the options of the handle it was made
+//! from ([`CallOptions`]).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +27,9 @@ use tracing::Instrument;
 
 use crate::common::error::{Error, Provider};
 use crate::common::lock;
+use crate::common::ops::{Lookup, Operation, Retry};
 use crate::common::ratelimit::Pacer;
-use crate::common::retry::{self, RetryPolicy, RetryQuota};
+use crate::common::retry::{self, Outcome, RetryPolicy, RetryQuota};
 
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
@@ -41,13 +45,21 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     fn renew<'a>(&'a self, sent: &'a Request) -> BoxFuture<'a, Result<(), Error>>;
 }
 
-/// Connect, per-attempt and per-call time limits.
+/// Connect and per-attempt time limits (the per-call limit is [`RetryPolicy::budget`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// Establishing a connection.
     pub connect: Duration,
     /// One attempt, from sending the request to reading the whole answer.
     pub attempt: Duration,
+}
+
+impl Timeouts {
+    /// A connect and a per-attempt limit.
+    pub const fn new(connect: Duration, attempt: Duration) -> Self {
+        Self { connect, attempt }
+    }
 }
 
 impl Default for Timeouts {
@@ -59,8 +71,15 @@ impl Default for Timeouts {
     }
 }
 
-/// Options for one call (or for every call of a client handle made with
-/// `Client::with_options`).
+/// Options of a client handle made with `Client::with_options`: every call made through that
+/// handle uses them, calls through its `raw()` generated client included.
+///
+/// An idempotency key belongs to **one** write: the handle sends it with the first write made
+/// through it (and with that write's retries, and with the same write sent again), and refuses
+/// to send a different write with it. ConnectPlug drops, without an error, a write whose key it
+/// has already seen, so reusing a key for a second write would lose that write. Make one handle
+/// per keyed write: `erp.with_options(CallOptions::new().idempotency_key(key)).create_product(p)`.
+/// Without a key, each write gets a new one (kept across its retries).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CallOptions {
@@ -68,8 +87,8 @@ pub struct CallOptions {
     pub timeout: Option<Duration>,
     /// Replaces the client's retry policy.
     pub retry: Option<RetryPolicy>,
-    /// The `Idempotency-Key` to send on a write (providers that support them); generated when
-    /// absent.
+    /// The `Idempotency-Key` of the one write this handle makes (providers that support them);
+    /// a new one per write when absent.
     pub idempotency_key: Option<String>,
 }
 
@@ -88,7 +107,7 @@ impl CallOptions {
         self.retry = Some(retry);
         self
     }
-    /// Idempotency key for this call's write.
+    /// Idempotency key of the one write made with these options.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self
@@ -97,15 +116,16 @@ impl CallOptions {
 
 /// Counters of a client (shared by its clones), for reporting.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
     renewals: AtomicU64,
 }
 
-/// A snapshot of [`Stats`].
+/// Requests, retries, throttling and renewals seen by a client and its clones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatsSnapshot {
     /// HTTP requests sent (every attempt).
     pub requests: u64,
@@ -119,7 +139,7 @@ pub struct StatsSnapshot {
 
 impl Stats {
     /// Current values.
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
@@ -142,6 +162,14 @@ pub struct Runtime {
     pub(crate) stats: Arc<Stats>,
     pub(crate) idempotency_keys: bool,
     pub(crate) auth_statuses: &'static [u16],
+    /// The provider's operations (generated from its spec).
+    pub(crate) operations: Lookup,
+    /// Options of this handle (`Client::with_options`).
+    pub(crate) options: CallOptions,
+    /// The write this handle's idempotency key was used for, when it has one.
+    pub(crate) key_guard: Option<Arc<KeyGuard>>,
+    /// The largest answer body read, in bytes.
+    pub(crate) max_answer_size: u64,
 }
 
 impl fmt::Debug for Runtime {
@@ -155,6 +183,8 @@ impl fmt::Debug for Runtime {
             .field("pacer", &self.pacer)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("options", &self.options)
+            .field("max_answer_size", &self.max_answer_size)
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +198,59 @@ impl Runtime {
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
     }
+
+    /// A copy whose calls use `options` (a handle made by `Client::with_options`); a key in
+    /// `options` gets a guard of its own.
+    pub(crate) fn with_options(&self, options: CallOptions) -> Self {
+        let key_guard = options
+            .idempotency_key
+            .clone()
+            .map(|key| Arc::new(KeyGuard::new(key)));
+        Self {
+            options,
+            key_guard,
+            ..self.clone()
+        }
+    }
+
+    fn operation(&self, id: &str) -> Option<&'static Operation> {
+        (self.operations)(id)
+    }
+}
+
+/// Remembers the one write a handle's idempotency key was sent with.
+#[derive(Debug)]
+pub(crate) struct KeyGuard {
+    key: String,
+    /// Fingerprint (method, URL, body) of the write that used the key.
+    used_for: Mutex<Option<u64>>,
+}
+
+impl KeyGuard {
+    fn new(key: String) -> Self {
+        Self {
+            key,
+            used_for: Mutex::new(None),
+        }
+    }
+
+    /// The key for `request`, or `None` when the key was used for a different write.
+    fn claim(&self, request: &Request) -> Option<&str> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        request.method().hash(&mut h);
+        request.url().as_str().hash(&mut h);
+        request.body().and_then(|b| b.as_bytes()).hash(&mut h);
+        let print = h.finish();
+        let mut used = lock(&self.used_for);
+        match *used {
+            Some(p) if p != print => None,
+            _ => {
+                *used = Some(print);
+                Some(&self.key)
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,9 +259,12 @@ impl Runtime {
 /// What happened during one call, filled by the hooks for the facade.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
+    /// The operation, as the generated code named it to the hooks.
+    pub operation: Option<&'static Operation>,
     /// Requests sent.
     pub attempts: u32,
-    /// Status of the last answer.
+    /// Status of the last answer, as the provider sent it (an undeclared success status is
+    /// handed to the generated code as a declared one).
     pub last_status: Option<u16>,
     /// The provider's last `Retry-After`.
     pub retry_after: Option<Duration>,
@@ -191,11 +277,34 @@ pub(crate) struct Report {
     /// The last answer's body (shortened) when it was an error status: the error keeps it even
     /// when it decodes into the documented error shape and that shape has no room for it.
     pub error_body: Option<String>,
+    /// The client refused the answer (the generated code only sees a transport error).
+    pub refused: Option<Refusal>,
+}
+
+/// Why the client refused an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Refusal {
+    /// The body was larger than the client's limit.
+    TooLarge { limit: u64, status: u16 },
+    /// A redirect to another origin (or from HTTPS to HTTP) was not followed.
+    Redirect { status: u16, host: String },
+    /// A custom HTTP client followed a redirect to another origin by itself.
+    Followed { host: String },
+}
+
+/// What a facade changes for one call.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overrides {
+    /// The call's retry class, when the facade knows better than the spec (e.g. a PluggTo stock
+    /// change that sets an absolute value).
+    pub retry: Option<Retry>,
+    /// The call's per-attempt timeout (e.g. ecomDC product writes that import images).
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone)]
 pub(crate) struct CallScope {
-    pub options: CallOptions,
+    pub overrides: Overrides,
     pub report: Arc<Mutex<Report>>,
 }
 
@@ -204,9 +313,9 @@ tokio::task_local! {
 }
 
 impl CallScope {
-    pub(crate) fn new(options: CallOptions) -> Self {
+    pub(crate) fn new(overrides: Overrides) -> Self {
         Self {
-            options,
+            overrides,
             report: Arc::default(),
         }
     }
@@ -225,9 +334,8 @@ fn with_report(f: impl FnOnce(&mut Report)) {
     let _ = CALL.try_with(|scope| f(&mut lock(&scope.report)));
 }
 
-fn call_options() -> CallOptions {
-    CALL.try_with(|scope| scope.options.clone())
-        .unwrap_or_default()
+fn overrides() -> Overrides {
+    CALL.try_with(|scope| scope.overrides).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,8 +343,6 @@ fn call_options() -> CallOptions {
 
 /// Includes a provider's generated client (`$OUT_DIR/<provider>.rs`) as `mod generated` and
 /// hooks it to the runtime. Generated code is not held to this crate's lints.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! generated_client {
     ($provider:literal) => {
         /// Code generated by progenitor from the provider's spec at build time.
@@ -252,10 +358,11 @@ macro_rules! generated_client {
         mod generated {
             include!(concat!(env!("OUT_DIR"), "/", $provider, ".rs"));
         }
-        $crate::impl_hooks!(generated::Client);
+        $crate::common::runtime::impl_hooks!(generated::Client);
 
         /// Command-line interface generated from the spec: one subcommand per operation.
         #[cfg(feature = "cli")]
+        #[doc(hidden)]
         #[allow(
             clippy::all,
             clippy::pedantic,
@@ -270,11 +377,10 @@ macro_rules! generated_client {
         }
     };
 }
+pub(crate) use generated_client;
 
 /// Implements progenitor's `ClientHooks` for a generated client whose inner type is
 /// `Arc<Runtime>`, delegating to [`pre`] and [`exec`].
-#[macro_export]
-#[doc(hidden)]
 macro_rules! impl_hooks {
     ($client:ty) => {
         impl ::progenitor_client::ClientHooks<::std::sync::Arc<$crate::common::runtime::Runtime>>
@@ -303,14 +409,16 @@ macro_rules! impl_hooks {
         }
     };
 }
+pub(crate) use impl_hooks;
 
 /// Prepares a request: static headers, idempotency key, credentials, pacing.
-#[doc(hidden)]
-pub async fn pre(
+pub(crate) async fn pre(
     rt: &Runtime,
     request: &mut Request,
     operation: &'static str,
 ) -> Result<(), String> {
+    let op = rt.operation(operation);
+    with_report(|r| r.operation = op);
     // progenitor adds the spec's version as an `api-version` header; none of the providers asks
     // for it, so it is not sent.
     request.headers_mut().remove(API_VERSION);
@@ -319,28 +427,36 @@ pub async fn pre(
             request.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    if rt.idempotency_keys
-        && matches!(
-            *request.method(),
-            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        )
-    {
+    let hook_failed = |e: Error| {
+        let e = e.with_operation(operation);
+        let msg = e.to_string();
+        with_report(|r| r.hook_error = Some(e));
+        msg
+    };
+    if rt.idempotency_keys && is_write(request.method()) {
         let key = match request.headers().get(&IDEMPOTENCY_KEY) {
             Some(v) => v.to_str().unwrap_or_default().to_owned(),
             None => {
-                let key = call_options()
-                    .idempotency_key
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                let key = match &rt.key_guard {
+                    Some(guard) => guard.claim(request).map(str::to_owned).ok_or_else(|| {
+                        hook_failed(Error::invalid_input(
+                            rt.provider,
+                            operation,
+                            "idempotency_key",
+                            "this handle's key was already sent with a different write; the \
+                             provider would drop this one as a duplicate: give each write its own \
+                             key (one `with_options` handle per keyed write)",
+                        ))
+                    })?,
+                    None => uuid::Uuid::new_v4().to_string(),
+                };
                 let value = HeaderValue::from_str(&key).map_err(|_| {
-                    let e = Error::invalid_input(
+                    hook_failed(Error::invalid_input(
                         rt.provider,
                         operation,
                         "idempotency_key",
                         "not a valid header value",
-                    );
-                    let msg = e.to_string();
-                    with_report(|r| r.hook_error = Some(e));
-                    msg
+                    ))
                 })?;
                 request.headers_mut().insert(IDEMPOTENCY_KEY, value);
                 key
@@ -348,12 +464,6 @@ pub async fn pre(
         };
         with_report(|r| r.idempotency_key = Some(key));
     }
-    let hook_failed = |e: Error| {
-        let e = e.with_operation(operation);
-        let msg = e.to_string();
-        with_report(|r| r.hook_error = Some(e));
-        msg
-    };
     if let Some(auth) = &rt.auth {
         auth.authorize(request).await.map_err(hook_failed)?;
     }
@@ -364,9 +474,12 @@ pub async fn pre(
     Ok(())
 }
 
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 /// Sends a request with retries, 401 renewal and tracing.
-#[doc(hidden)]
-pub async fn exec(
+pub(crate) async fn exec(
     rt: &Runtime,
     http: &reqwest::Client,
     request: Request,
@@ -382,22 +495,30 @@ pub async fn exec(
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let op = rt.operation(operation);
     // Boxed: the retry loop's state is large, and the generated futures embed this one.
-    Box::pin(exec_inner(rt, http, request).instrument(span)).await
+    Box::pin(exec_inner(rt, http, request, op).instrument(span)).await
 }
 
 async fn exec_inner(
     rt: &Runtime,
     http: &reqwest::Client,
     mut request: Request,
+    op: Option<&'static Operation>,
 ) -> reqwest::Result<Response> {
-    let options = call_options();
-    let policy = options.retry.as_ref().unwrap_or(&rt.retry);
-    let attempt_timeout = options.timeout.unwrap_or(rt.timeouts.attempt);
-    let safe = retry::safe_to_repeat(
-        request.method(),
-        request.headers().contains_key(&IDEMPOTENCY_KEY),
-    );
+    let overrides = overrides();
+    let policy = rt.options.retry.as_ref().unwrap_or(&rt.retry);
+    let attempt_timeout = overrides
+        .timeout
+        .or(rt.options.timeout)
+        .unwrap_or(rt.timeouts.attempt);
+    let write = is_write(request.method());
+    let class = overrides.retry.or(op.map(|o| o.retry)).unwrap_or(if write {
+        Retry::WithIdempotencyKey
+    } else {
+        Retry::Safe
+    });
+    let repeatable = class.allows_repeat(request.headers().contains_key(&IDEMPOTENCY_KEY));
     let started = tokio::time::Instant::now();
     let span = tracing::Span::current();
     let mut attempt: u32 = 0;
@@ -405,8 +526,8 @@ async fn exec_inner(
 
     let outcome = loop {
         attempt += 1;
-        // Keep a copy for a possible retry; bodies here are always in memory.
-        let spare = if attempt < policy.max_attempts || !renewed {
+        // Keep a copy for a possible retry or renewal; bodies here are always in memory.
+        let spare = if attempt < policy.max_attempts || (!renewed && rt.auth.is_some()) {
             request.try_clone()
         } else {
             None
@@ -416,81 +537,100 @@ async fn exec_inner(
         if attempt > 1 {
             rt.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
+        let origin = request.url().origin();
         // The whole answer is read here, inside the retry loop, so a connection that breaks
         // in the middle of the body is retried like any other transport failure.
         let result = match http.execute(request).await {
-            Ok(response) => buffered(response).await,
+            Ok(response) => read_answer(rt, response, &origin, op).await,
             Err(e) => Err(e),
         };
         with_report(|r| r.attempts += 1);
 
-        let wait = match &result {
+        let seen = match &result {
             Ok(response) => {
-                let status = response.status();
-                with_report(|r| r.last_status = Some(status.as_u16()));
-                tracing::debug!(attempt, status = status.as_u16(), "answer");
-                if status == reqwest::StatusCode::UNAUTHORIZED && !renewed {
-                    if let (Some(auth), Some(mut next)) = (&rt.auth, spare) {
-                        renewed = true;
-                        rt.stats.renewals.fetch_add(1, Ordering::Relaxed);
-                        match renew_and_authorize(auth.as_ref(), &mut next).await {
-                            Ok(()) => {
-                                // A renewal is not a retry of a failure: it does not count.
-                                attempt -= 1;
-                                request = next;
-                                continue;
-                            }
-                            Err(e) => {
-                                with_report(|r| r.hook_error = Some(e));
-                                break result;
-                            }
-                        }
-                    }
-                    break result;
-                }
-                if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let status = response.status().as_u16();
+                tracing::debug!(attempt, status, "answer");
+                let retry_after = if status == 429 {
                     rt.stats.throttled.fetch_add(1, Ordering::Relaxed);
                     let after = retry::retry_after(response.headers(), SystemTime::now());
                     with_report(|r| r.retry_after = after);
-                    let wait = after.map(|d| d.min(policy.max_retry_after));
-                    if let Some(d) = wait {
-                        rt.pacer.pause(d);
+                    if let Some(d) = after {
+                        rt.pacer.pause(d.min(policy.max_retry_after));
                     }
-                    // The provider did not process the request: always safe to repeat.
-                    Some(wait.unwrap_or_else(|| policy.backoff_for(attempt)))
-                } else if retry::transient_status(status) && safe {
-                    Some(policy.backoff_for(attempt))
+                    after
                 } else {
-                    if attempt == 1 {
-                        rt.quota.refund(1);
-                    }
-                    break result;
+                    None
+                };
+                Outcome::Answered {
+                    status,
+                    retry_after,
                 }
             }
+            Err(_) if report_refused() => Outcome::Refused {
+                answered: with_report_value(|r| {
+                    matches!(
+                        r.refused,
+                        Some(Refusal::TooLarge { .. } | Refusal::Followed { .. })
+                    )
+                }),
+            },
+            Err(e) if e.is_connect() => Outcome::NotSent,
             Err(e) => {
-                let not_sent = e.is_connect();
                 tracing::debug!(attempt, error = %e.without_url_ref(), "transport error");
-                if not_sent || safe {
-                    Some(policy.backoff_for(attempt))
-                } else {
-                    with_report(|r| r.may_have_been_applied = true);
-                    break result;
+                Outcome::Lost {
+                    timeout: e.is_timeout(),
                 }
             }
         };
-
-        // Decide whether this failure is retried.
-        let Some(wait) = wait else { break result };
-        let Some(next) = spare else { break result };
-        let cost = match &result {
-            Err(e) if e.is_timeout() => retry::TIMEOUT_RETRY_COST,
-            _ => retry::RETRY_COST,
-        };
-        let within_budget = started.elapsed() + wait < policy.budget;
-        if attempt >= policy.max_attempts || !within_budget || !rt.quota.try_spend(cost) {
-            if matches!(&result, Err(e) if !e.is_connect() && !safe) {
-                with_report(|r| r.may_have_been_applied = true);
+        let decision = retry::decide(
+            seen,
+            retry::Attempt {
+                number: attempt,
+                elapsed: started.elapsed(),
+                repeatable,
+                write,
+                can_renew: !renewed && rt.auth.is_some(),
+            },
+            policy,
+        );
+        let (wait, cost) = match decision {
+            retry::Decision::Done => {
+                if attempt == 1 && matches!(&result, Ok(r) if r.status().is_success()) {
+                    rt.quota.refund(1);
+                }
+                break result;
             }
+            retry::Decision::GiveUp {
+                may_have_been_applied,
+            } => {
+                with_report(|r| r.may_have_been_applied = may_have_been_applied);
+                break result;
+            }
+            retry::Decision::Renew => {
+                let (Some(auth), Some(mut next)) = (&rt.auth, spare) else {
+                    break result;
+                };
+                renewed = true;
+                rt.stats.renewals.fetch_add(1, Ordering::Relaxed);
+                match renew_and_authorize(auth.as_ref(), &mut next).await {
+                    Ok(()) => {
+                        // A renewal is not a retry of a failure: it does not count.
+                        attempt -= 1;
+                        request = next;
+                        continue;
+                    }
+                    Err(e) => {
+                        with_report(|r| r.hook_error = Some(e));
+                        break result;
+                    }
+                }
+            }
+            retry::Decision::Retry { wait, cost } => (wait, cost),
+        };
+        let Some(next) = spare else { break result };
+        if !rt.quota.try_spend(cost) {
+            let maybe = write && matches!(seen, Outcome::Lost { .. });
+            with_report(|r| r.may_have_been_applied = maybe);
             break result;
         }
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
@@ -513,16 +653,129 @@ async fn exec_inner(
     outcome
 }
 
-/// Reads the body and rebuilds the response around it, moving the headers and keeping the URL
-/// (no copy of the headers, no placeholder URL to parse).
-async fn buffered(mut response: Response) -> reqwest::Result<Response> {
+fn report_refused() -> bool {
+    with_report_value(|r| r.refused.is_some())
+}
+
+fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
+    CALL.try_with(|scope| f(&lock(&scope.report)))
+        .unwrap_or_default()
+}
+
+/// Reads the answer: refuses redirects to another origin, reads the body up to the client's
+/// limit, and hands an undeclared success status to the generated code as a declared one (any
+/// 2xx is a success; the report keeps the real status).
+async fn read_answer(
+    rt: &Runtime,
+    response: Response,
+    origin: &url::Origin,
+    op: Option<&'static Operation>,
+) -> reqwest::Result<Response> {
+    let status = response.status().as_u16();
+    with_report(|r| r.last_status = Some(status));
+    if response.url().origin() != *origin {
+        // A custom HTTP client followed a redirect by itself: the answer is not the provider's.
+        let host = host_of(response.url());
+        tracing::warn!(
+            host,
+            "the HTTP client followed a redirect to another origin"
+        );
+        return refuse(Refusal::Followed { host });
+    }
+    if response.status().is_redirection() {
+        let host = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+            .map(|u| host_of(&u))
+            .unwrap_or_default();
+        return refuse(Refusal::Redirect { status, host });
+    }
+    let status_code = match op {
+        Some(op) if response.status().is_success() && !op.success.contains(&status) => {
+            // `success` is never empty for an operation the generated code can call.
+            op.success
+                .first()
+                .and_then(|s| reqwest::StatusCode::from_u16(*s).ok())
+                .unwrap_or(response.status())
+        }
+        _ => response.status(),
+    };
+    if status_code.as_u16() != status {
+        tracing::debug!(
+            status,
+            declared = status_code.as_u16(),
+            "success status the spec does not declare"
+        );
+    }
+    buffered(response, status_code, rt.max_answer_size).await
+}
+
+/// `scheme://host[:port]` of a URL, without its path or query (which may hold credentials).
+fn host_of(url: &url::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Records why the answer was refused and fails the attempt; the generated code sees a
+/// transport error, and the call's error is built from the report.
+fn refuse(refusal: Refusal) -> reqwest::Result<Response> {
+    with_report(|r| r.refused = Some(refusal));
+    let mut response = http::Response::new(Vec::<u8>::new());
+    *response.status_mut() = reqwest::StatusCode::INTERNAL_SERVER_ERROR;
+    // `error_for_status` on a 500 is the one public way to make a `reqwest::Error`.
+    Response::from(response).error_for_status()
+}
+
+/// Reads the body (at most `limit` bytes) and rebuilds the response around it with `status`,
+/// moving the headers and keeping the URL. A body over the limit is refused as soon as its
+/// announced length or the bytes read pass it; dropping the response closes the connection.
+async fn buffered(
+    mut response: Response,
+    status: reqwest::StatusCode,
+    limit: u64,
+) -> reqwest::Result<Response> {
     use reqwest::ResponseBuilderExt as _;
-    let status = response.status();
+    let real = response.status();
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
     let url = response.url().clone();
-    let body = response.bytes().await?;
-    let failed = status.is_client_error() || status.is_server_error();
+    if response.content_length().is_some_and(|n| n > limit) {
+        return refuse(Refusal::TooLarge {
+            limit,
+            status: real.as_u16(),
+        });
+    }
+    // One chunk (the usual case for small answers) is kept as it is; more are gathered.
+    let mut first: Option<bytes::Bytes> = None;
+    let mut more: Option<bytes::BytesMut> = None;
+    let mut read: u64 = 0;
+    while let Some(chunk) = response.chunk().await? {
+        read += chunk.len() as u64;
+        if read > limit {
+            return refuse(Refusal::TooLarge {
+                limit,
+                status: real.as_u16(),
+            });
+        }
+        match (&mut first, &mut more) {
+            (None, None) => first = Some(chunk),
+            (Some(f), None) => {
+                let mut all = bytes::BytesMut::with_capacity(f.len() + chunk.len());
+                all.extend_from_slice(f);
+                all.extend_from_slice(&chunk);
+                first = None;
+                more = Some(all);
+            }
+            (_, Some(all)) => all.extend_from_slice(&chunk),
+        }
+    }
+    let body = match (first, more) {
+        (_, Some(all)) => all.freeze(),
+        (Some(f), None) => f,
+        (None, None) => bytes::Bytes::new(),
+    };
+    let failed = real.is_client_error() || real.is_server_error();
     with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
     let mut rebuilt = http::Response::builder()
         .url(url)

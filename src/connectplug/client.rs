@@ -14,15 +14,16 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+use super::generated::{self, operations as ops};
 use super::lists::{Listing, Page};
-use super::{generated, types};
-use crate::common::call;
+use super::types;
+use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, check_base_url};
 use crate::common::error::{ErrorKind, Provider, Result};
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime};
+use crate::common::runtime::Overrides;
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
 const P: Provider = Provider::Connectplug;
@@ -94,6 +95,7 @@ fn defaults() -> ProviderDefaults {
         auth_statuses: &[401],
         // Every write carries a key, kept across retries: a retried create never creates twice.
         idempotency_keys: true,
+        operations: ops::find,
     }
 }
 
@@ -114,10 +116,14 @@ impl fmt::Debug for PasswordGrant {
 impl PasswordGrant {
     async fn exchange(&self, body: types::TokenRequest) -> Result<TokenSet> {
         let req = self.raw.issue_token().body(body).send();
-        let token: types::TokenResponse =
-            call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
-                .await
-                .map_err(call::token_refused)?;
+        let token: types::TokenResponse = call::run(
+            &self.raw.inner,
+            Some(&ops::ISSUE_TOKEN),
+            Overrides::default(),
+            req,
+        )
+        .await
+        .map_err(call::token_refused)?;
         Ok(TokenSet::issued(
             token.access_token,
             token.refresh_token,
@@ -164,10 +170,6 @@ impl TokenFetcher for PasswordGrant {
 #[derive(Clone, Debug)]
 pub struct Client {
     pub(super) raw: generated::Client,
-    base_url: String,
-    http: reqwest::Client,
-    runtime: Arc<Runtime>,
-    options: CallOptions,
     auth: TokenAuth,
     company: Option<i64>,
 }
@@ -231,17 +233,12 @@ impl Builder<Credentials> {
         if let Some(id) = company {
             parts.runtime.headers.insert(COMPANY, HeaderValue::from(id));
         }
-        let runtime = Arc::new(parts.runtime);
         Ok(Client {
             raw: generated::Client::new_with_client(
                 &parts.base_url,
-                parts.http.clone(),
-                runtime.clone(),
+                parts.http,
+                Arc::new(parts.runtime),
             ),
-            base_url: parts.base_url,
-            http: parts.http,
-            runtime,
-            options: CallOptions::default(),
             auth,
             company,
         })
@@ -252,20 +249,18 @@ impl Client {
     call::facade_basics!(token_requests);
 
     /// A handle acting for another company (`CPlug-Company-Id`): same connection pool, token,
-    /// retry budget and counters; nothing is reconnected.
+    /// retry budget, counters and options; nothing is reconnected.
     pub fn for_company(&self, company_id: i64) -> Self {
-        let mut runtime = (*self.runtime).clone();
+        let mut runtime = (*self.raw.inner).clone();
         runtime
             .headers
             .insert(COMPANY, HeaderValue::from(company_id));
-        let runtime = Arc::new(runtime);
         Self {
             raw: generated::Client::new_with_client(
-                &self.base_url,
-                self.http.clone(),
-                runtime.clone(),
+                &self.raw.baseurl,
+                self.raw.client.clone(),
+                Arc::new(runtime),
             ),
-            runtime,
             company: Some(company_id),
             ..self.clone()
         }
@@ -276,40 +271,11 @@ impl Client {
         self.company
     }
 
-    /// The generated client: every operation of the spec. Run its calls with [`Client::run`]
-    /// to get this crate's errors; they carry the token, company, idempotency key and retries
-    /// either way.
-    pub fn raw(&self) -> &generated::Client {
-        &self.raw
-    }
-
-    pub(super) fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    /// Runs a call of the generated client ([`Client::raw`]) and returns its body, with
-    /// errors as [`Error`](crate::Error) naming `operation`.
-    ///
-    /// # Errors
-    /// A provider error (with field validations for 422), or any other [`ErrorKind`].
-    pub async fn run<T, F>(&self, operation: &'static str, call: F) -> Result<T>
-    where
-        T: DeserializeOwned + Send,
-        F: Future<
-                Output = std::result::Result<
-                    ResponseValue<T>,
-                    progenitor_client::Error<types::Error>,
-                >,
-            > + Send,
-    {
-        self.call(operation, call).await
-    }
-
     /// One page of any list: `call` is the generated list call for that page.
     ///
     /// # Errors
     /// As [`Client::run`].
-    pub async fn page<L, F>(&self, operation: &'static str, call: F) -> Result<Page<L::Item>>
+    pub async fn page<L, F>(&self, call: F) -> Result<Page<L::Item>>
     where
         L: Listing + DeserializeOwned + Send,
         F: Future<
@@ -319,17 +285,13 @@ impl Client {
                 >,
             > + Send,
     {
-        Ok(self.run(operation, call).await?.into_page())
+        Ok(self.run(call).await?.into_page())
     }
 
     /// Every item of any list, page after page (one page in memory at a time). `call` builds
     /// the generated list call for a page number and page size:
-    /// `erp.all("list_units", |page, size| erp.raw().list_units().page(page).per_page(size).send())`.
-    pub fn all<'a, L, F, Fut>(
-        &'a self,
-        operation: &'static str,
-        call: F,
-    ) -> impl Stream<Item = Result<L::Item>> + Send + 'a
+    /// `erp.all(|page, size| erp.raw().list_units().page(page).per_page(size).send())`.
+    pub fn all<'a, L, F, Fut>(&'a self, call: F) -> impl Stream<Item = Result<L::Item>> + Send + 'a
     where
         L: Listing + DeserializeOwned + Send + 'a,
         L::Item: Send,
@@ -343,10 +305,11 @@ impl Client {
             + 'a,
     {
         let size = NonZeroU64::new(STREAM_PAGE).unwrap_or(NonZeroU64::MIN);
+        let operation = call::operation_of::<Fut>(self.runtime()).map_or("list", |o| o.id);
         paginate::stream(P, operation, NonZeroU64::MIN, move |page| {
             let fut = call(page, size);
             async move {
-                let page = self.page::<L, _>(operation, fut).await?;
+                let page = self.page::<L, _>(fut).await?;
                 let next = page
                     .next_page()
                     .and_then(|n| u64::try_from(n).ok())
@@ -363,9 +326,7 @@ impl Client {
 
     /// Every product (all pages).
     pub fn products(&self) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
-        self.all("list_products", |page, size| {
-            self.raw.list_products().page(page).per_page(size).send()
-        })
+        self.all(|page, size| self.raw.list_products().page(page).per_page(size).send())
     }
 
     /// Products changed since `since` (`YYYY-MM-DDThh:mm:ss+hh:mm`), for incremental sync.
@@ -373,7 +334,7 @@ impl Client {
         &'a self,
         since: &'a str,
     ) -> impl Stream<Item = Result<types::Product>> + Send + 'a {
-        self.all("list_products", move |page, size| {
+        self.all(move |page, size| {
             self.raw
                 .list_products()
                 .updated_from(since)
@@ -388,29 +349,29 @@ impl Client {
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn product(&self, id: i64) -> Result<types::Product> {
-        let r = self
-            .run("get_product", self.raw.get_product().product_id(id).send())
-            .await?;
-        Ok(r.data)
+        let req = self.raw.get_product().product_id(id);
+        Ok(self.call(&ops::GET_PRODUCT, req.send()).await?.data)
     }
 
     /// Creates a product; returns it as stored. Retried safely: the same idempotency key is
-    /// sent on every attempt.
+    /// sent on every attempt. ConnectPlug wraps some created records in `data` and not others
+    /// (see the spec); both shapes are read.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] naming a missing field; a 422 with
     /// [`crate::Error::field_errors`]; any other [`ErrorKind`].
-    pub async fn create_product<B>(&self, product: B) -> Result<types::Product>
+    pub async fn create_product<B>(&self, product: B) -> Result<Written<types::Product>>
     where
         B: TryInto<types::ProductCreate>,
         B::Error: fmt::Display,
     {
-        let op = "create_product";
+        let op = &ops::CREATE_PRODUCT;
         let body = call::typed::<types::ProductCreate, _>(P, product, op)?;
-        let r = self
-            .run(op, self.raw.create_product().body(body).send())
+        let req = self.raw.create_product().body(body);
+        let answer = self
+            .call_write(op, Overrides::default(), req.send())
             .await?;
-        Ok(r.data)
+        Ok(unwrapped_too(answer.map(|r| r.data)))
     }
 
     /// A product's stock balance in every stock.
@@ -418,51 +379,41 @@ impl Client {
     /// # Errors
     /// As [`Client::product`].
     pub async fn product_balance(&self, id: i64) -> Result<types::ProductBalance> {
-        let r = self
-            .run(
-                "get_product_balance",
-                self.raw.get_product_balance().product_id(id).send(),
-            )
-            .await?;
-        Ok(r.data)
+        let req = self.raw.get_product_balance().product_id(id);
+        Ok(self.call(&ops::GET_PRODUCT_BALANCE, req.send()).await?.data)
     }
 
     /// Every stock (warehouse) of the company.
     pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + '_ {
-        self.all("list_stocks", |page, size| {
-            self.raw.list_stocks().page(page).per_page(size).send()
-        })
+        self.all(|page, size| self.raw.list_stocks().page(page).per_page(size).send())
     }
 
     /// Every sale order.
     pub fn sale_orders(&self) -> impl Stream<Item = Result<types::SaleOrder>> + Send + '_ {
-        self.all("list_sale_orders", |page, size| {
-            self.raw.list_sale_orders().page(page).per_page(size).send()
-        })
+        self.all(|page, size| self.raw.list_sale_orders().page(page).per_page(size).send())
     }
 
     /// Creates a sale order; returns it as stored.
     ///
     /// # Errors
     /// As [`Client::create_product`].
-    pub async fn create_sale_order<B>(&self, order: B) -> Result<types::SaleOrder>
+    pub async fn create_sale_order<B>(&self, order: B) -> Result<Written<types::SaleOrder>>
     where
         B: TryInto<types::SaleOrderCreate>,
         B::Error: fmt::Display,
     {
-        let op = "create_sale_order";
+        let op = &ops::CREATE_SALE_ORDER;
         let body = call::typed::<types::SaleOrderCreate, _>(P, order, op)?;
-        let r = self
-            .run(op, self.raw.create_sale_order().body(body).send())
+        let req = self.raw.create_sale_order().body(body);
+        let answer = self
+            .call_write(op, Overrides::default(), req.send())
             .await?;
-        Ok(r.data)
+        Ok(unwrapped_too(answer.map(|r| r.data)))
     }
 
     /// Every customer.
     pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + '_ {
-        self.all("list_customers", |page, size| {
-            self.raw.list_customers().page(page).per_page(size).send()
-        })
+        self.all(|page, size| self.raw.list_customers().page(page).per_page(size).send())
     }
 
     /// The companies (stores) the API user can act for.
@@ -470,9 +421,19 @@ impl Client {
     /// # Errors
     /// As [`Client::run`].
     pub async fn companies(&self) -> Result<Vec<types::CompanySummary>> {
-        let page = self
-            .page("list_companies", self.raw.list_companies().send())
-            .await?;
+        let page = self.page(self.raw.list_companies().send()).await?;
         Ok(page.items)
+    }
+}
+
+/// A created record the provider sent without the `data` wrapper the spec documents: read it as
+/// the record itself when it is one.
+fn unwrapped_too<T: DeserializeOwned>(answer: Written<T>) -> Written<T> {
+    match answer {
+        Written::Unread(u) => match serde_json::from_str::<T>(&u.body) {
+            Ok(record) => Written::Stored(record),
+            Err(_) => Written::Unread(u),
+        },
+        other => other,
     }
 }

@@ -13,7 +13,7 @@
 //! let products: Vec<_> = erp.products().try_collect().await?;
 //! // ... and every operation of the spec through the generated client, with the same token,
 //! // company header, idempotency keys, retries and errors:
-//! let units = erp.run("list_units", erp.raw().list_units().per_page(100).send()).await?;
+//! let units = erp.run(erp.raw().list_units().per_page(100).send()).await?;
 //! // Another company of the same network, sharing the connection pool and the token:
 //! let other = erp.for_company(13);
 //! # let _ = (products, units, other); Ok(()) }
@@ -26,7 +26,7 @@
 //! wrappers unwrapped, `Money` as a decimal amount and currency, 422 validations as field
 //! errors, and the multipart uploads progenitor cannot generate.
 
-crate::generated_client!("connectplug");
+crate::common::runtime::generated_client!("connectplug");
 
 mod client;
 mod lists;
@@ -34,8 +34,9 @@ mod lists;
 pub mod sandbox;
 mod upload;
 
+pub use crate::common::call::{Unread, Written};
 pub use client::{BASE_URL, Client, Credentials, TOKEN_URL};
-pub use generated::types;
+pub use generated::{operations, types};
 pub use lists::{Listing, Page};
 pub use upload::Upload;
 

@@ -11,8 +11,10 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use super::client::Client;
+use super::operations as ops;
 use super::types;
 use crate::common::error::{Error, Provider, Result};
+use crate::common::ops::Operation;
 use crate::common::runtime;
 
 const P: Provider = Provider::Connectplug;
@@ -107,11 +109,12 @@ impl Answer for () {
 impl Client {
     async fn upload<T: Answer>(
         &self,
-        operation: &'static str,
+        op: &'static Operation,
         path: String,
         field: &str,
         file: &Upload,
     ) -> Result<T> {
+        let operation = op.id;
         if file.bytes.is_empty() {
             return Err(Error::invalid_input(
                 P,
@@ -150,7 +153,7 @@ impl Client {
                 _ => Err(GenError::UnexpectedResponse(response)),
             }
         };
-        self.run(operation, send).await
+        self.call(op, send).await
     }
 
     /// Uploads a purchase invoice (NF-e XML, at most 5 MB) to be imported as a purchase.
@@ -159,11 +162,11 @@ impl Client {
     /// [`crate::ErrorKind::InvalidInput`] for an empty or oversized file; a provider error
     /// (422 with field errors); any other [`crate::ErrorKind`].
     pub async fn upload_purchase_invoice(&self, file: &Upload) -> Result<types::PurchaseInvoice> {
-        let op = "upload_purchase_invoice";
+        let op = &ops::UPLOAD_PURCHASE_INVOICE;
         if file.bytes.len() > MAX_INVOICE_BYTES {
             return Err(Error::invalid_input(
                 P,
-                op,
+                op.id,
                 "file",
                 format!(
                     "{} bytes is over the 5 MB ConnectPlug accepts",
@@ -189,7 +192,7 @@ impl Client {
         file: &Upload,
     ) -> Result<()> {
         let path = format!("/api/v3/stocks/{stock_id}/inventories/{inventory_id}/upload");
-        self.upload("upload_stock_inventory_spreadsheet", path, "file", file)
+        self.upload(&ops::UPLOAD_STOCK_INVENTORY_SPREADSHEET, path, "file", file)
             .await
     }
 }

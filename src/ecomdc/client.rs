@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use futures::Stream;
@@ -9,17 +10,17 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::generated;
+use super::generated::{self, operations as ops};
 use super::orders::PhaseChange;
 use super::types;
-use crate::common::call;
+use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, config_error};
 use crate::common::error::{Error, ErrorKind, Provider, Result};
 use crate::common::lenient::DecimalNumber;
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::{Rate, RateLimits};
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime};
+use crate::common::runtime::Overrides;
 use crate::common::secret::sensitive_header;
 
 const P: Provider = Provider::Ecomdc;
@@ -53,13 +54,22 @@ impl fmt::Debug for Credentials {
 /// Production base URL.
 pub const BASE_URL: &str = "https://www.meudatacenter.com/api/v1";
 
-/// The published quotas: GET 60 per minute, POST 30 per minute, PUT 30 per minute.
+/// The published quotas: GET 60 per minute, and 30 per minute for writes, POST and PUT
+/// counted together.
+///
+/// The manual says "um limite de 30 requisições para todas requisições do tipo "POST" e
+/// "PUT"" (M77), which reads as one budget for both, and then lists POST 30/min and PUT 30/min
+/// separately (M79-81). The stricter reading is the default; for separate budgets use
+/// `default_rate_limits().post(Rate::per_minute(30)).put(Rate::per_minute(30))`.
 pub fn default_rate_limits() -> RateLimits {
     RateLimits::default()
         .get(Rate::per_minute(60))
-        .post(Rate::per_minute(30))
-        .put(Rate::per_minute(30))
+        .writes(Rate::per_minute(30))
 }
+
+/// The manual: "o sistema trabalhará com um timeout de 5 segundos por URL" (M83) for the
+/// images of a product write.
+const PER_IMAGE_URL: Duration = Duration::from_secs(5);
 
 fn defaults() -> ProviderDefaults {
     ProviderDefaults {
@@ -70,6 +80,7 @@ fn defaults() -> ProviderDefaults {
         // 406: token unknown, disabled or changed; 407: the access does not come from the API.
         auth_statuses: &[401, 406, 407],
         idempotency_keys: false,
+        operations: ops::find,
     }
 }
 
@@ -77,7 +88,6 @@ fn defaults() -> ProviderDefaults {
 #[derive(Clone, Debug)]
 pub struct Client {
     raw: generated::Client,
-    options: CallOptions,
 }
 
 impl Builder<Credentials> {
@@ -111,23 +121,12 @@ impl Builder<Credentials> {
                 parts.http,
                 Arc::new(parts.runtime),
             ),
-            options: CallOptions::default(),
         })
     }
 }
 
 impl Client {
     call::facade_basics!();
-
-    /// The generated client, for anything this facade does not wrap. Requests made through it
-    /// still get credentials, pacing, retries and tracing.
-    pub fn raw(&self) -> &generated::Client {
-        &self.raw
-    }
-
-    pub(crate) fn runtime(&self) -> &Runtime {
-        &self.raw.inner
-    }
 
     // ----- products -----
 
@@ -161,7 +160,7 @@ impl Client {
         if wholesale {
             req = req.precos_atacado(true);
         }
-        Ok(self.call("get_product", req.send()).await?.produto)
+        Ok(self.call(&ops::GET_PRODUCT, req.send()).await?.produto)
     }
 
     /// The product that has an option with this reference (SKU).
@@ -171,13 +170,16 @@ impl Client {
     pub async fn product_by_reference(&self, referencia: &str) -> Result<types::Product> {
         let req = self.raw.get_product_by_reference().referencia(referencia);
         Ok(self
-            .call("get_product_by_reference", req.send())
+            .call(&ops::GET_PRODUCT_BY_REFERENCE, req.send())
             .await?
             .produto)
     }
 
     /// Creates a product. Accepts a [`types::ProductCreate`] or its builder; a value breaking
     /// the documented limits (e.g. `nome` over 100 characters) is refused before sending.
+    ///
+    /// Each attempt may take the client's timeout plus 5 s per image URL (the provider imports
+    /// the images while it answers). A create is not repeated after its answer was lost.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] naming the field, 409 when the code or a SKU exists, or any
@@ -187,16 +189,22 @@ impl Client {
         B: TryInto<types::ProductCreate>,
         B::Error: fmt::Display,
     {
-        let body = call::typed::<types::ProductCreate, _>(P, product, "create_product")?;
-        self.call(
-            "create_product",
+        let body = call::typed::<types::ProductCreate, _>(P, product, &ops::CREATE_PRODUCT)?;
+        let images = body.modelos.iter().map(model_images).sum();
+        let overrides = self.image_timeout(images);
+        self.call_write(
+            &ops::CREATE_PRODUCT,
+            overrides,
             self.raw.create_product().body(body).send(),
         )
         .await
+        .map(drop)
     }
 
     /// Updates a product (fields may be sent individually; see the spec for the rules).
     /// [`types::Product::to_update`] turns a product you read into this form.
+    ///
+    /// Each attempt may take the client's timeout plus 5 s per image URL sent.
     ///
     /// # Errors
     /// As [`Client::create_product`]; 412 when a field has the wrong type.
@@ -205,12 +213,30 @@ impl Client {
         B: TryInto<types::ProductUpdate>,
         B::Error: fmt::Display,
     {
-        let body = call::typed::<types::ProductUpdate, _>(P, update, "update_product")?;
-        self.call(
-            "update_product",
+        let body = call::typed::<types::ProductUpdate, _>(P, update, &ops::UPDATE_PRODUCT)?;
+        let images = body.modelos.iter().map(model_images).sum();
+        let overrides = self.image_timeout(images);
+        self.call_write(
+            &ops::UPDATE_PRODUCT,
+            overrides,
             self.raw.update_product().codigo(codigo).body(body).send(),
         )
         .await
+        .map(drop)
+    }
+
+    /// The per-attempt timeout of a product write carrying `images` image URLs: the client's
+    /// timeout plus 5 s per URL.
+    fn image_timeout(&self, images: u32) -> Overrides {
+        let base = self
+            .runtime()
+            .options
+            .timeout
+            .unwrap_or(self.runtime().timeouts.attempt);
+        Overrides {
+            timeout: (images > 0).then(|| base + PER_IMAGE_URL * images),
+            ..Overrides::default()
+        }
     }
 
     /// Sends model images; see [`super::images::ImageUpload`].
@@ -219,8 +245,13 @@ impl Client {
     /// [`ErrorKind::InvalidInput`] for non-JPEG input, or any other [`ErrorKind`].
     pub async fn upload_images(&self, upload: super::images::ImageUpload) -> Result<()> {
         let body = upload.into_body()?;
-        self.call("upload_images", self.raw.upload_images().body(body).send())
-            .await
+        self.call_write(
+            &ops::UPLOAD_IMAGES,
+            Overrides::default(),
+            self.raw.upload_images().body(body).send(),
+        )
+        .await
+        .map(drop)
     }
 
     // ----- prices -----
@@ -230,7 +261,7 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn price(&self, codigo: &str) -> Result<types::Price> {
-        self.call("get_price", self.raw.get_price().codigo(codigo).send())
+        self.call(&ops::GET_PRICE, self.raw.get_price().codigo(codigo).send())
             .await
     }
 
@@ -241,7 +272,7 @@ impl Client {
     pub async fn price_by_reference(&self, referencia: &str) -> Result<types::Price> {
         // The provider's form: the literal `null` as the code, the reference as a query parameter.
         let req = self.raw.get_price().codigo("null").referencia(referencia);
-        self.call("get_price", req.send()).await
+        self.call(&ops::GET_PRICE, req.send()).await
     }
 
     /// Sets price (and optionally cost) of a product; returns the stored values.
@@ -253,13 +284,11 @@ impl Client {
         codigo: &str,
         preco: Decimal,
         custo: Option<Decimal>,
-    ) -> Result<types::Price> {
-        let body = price_body("update_price", preco, custo)?;
-        self.call(
-            "update_price",
-            self.raw.update_price().codigo(codigo).body(body).send(),
-        )
-        .await
+    ) -> Result<Written<types::Price>> {
+        let body = price_body(preco, custo)?;
+        let req = self.raw.update_price().codigo(codigo).body(body);
+        self.call_write(&ops::UPDATE_PRICE, Overrides::default(), req.send())
+            .await
     }
 
     /// Sets price (and optionally cost) of the product that has an option with this reference.
@@ -271,15 +300,16 @@ impl Client {
         referencia: &str,
         preco: Decimal,
         custo: Option<Decimal>,
-    ) -> Result<types::Price> {
-        let body = price_body("update_price", preco, custo)?;
+    ) -> Result<Written<types::Price>> {
+        let body = price_body(preco, custo)?;
         let req = self
             .raw
             .update_price()
             .codigo("null")
             .referencia(referencia)
             .body(body);
-        self.call("update_price", req.send()).await
+        self.call_write(&ops::UPDATE_PRICE, Overrides::default(), req.send())
+            .await
     }
 
     /// The "extra values" price of one option.
@@ -287,11 +317,8 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn extra_price(&self, referencia: &str) -> Result<types::ExtraPrice> {
-        self.call(
-            "get_extra_price",
-            self.raw.get_extra_price().referencia(referencia).send(),
-        )
-        .await
+        let req = self.raw.get_extra_price().referencia(referencia);
+        self.call(&ops::GET_EXTRA_PRICE, req.send()).await
     }
 
     /// Sets the final price of one option with "extra values" (not the increment).
@@ -302,8 +329,8 @@ impl Client {
         &self,
         referencia: &str,
         preco: Decimal,
-    ) -> Result<types::ExtraPrice> {
-        non_negative("update_extra_price", "preco", preco)?;
+    ) -> Result<Written<types::ExtraPrice>> {
+        non_negative(&ops::UPDATE_EXTRA_PRICE, "preco", preco)?;
         let body = types::ExtraPriceUpdate {
             preco: DecimalNumber(preco),
         };
@@ -312,7 +339,8 @@ impl Client {
             .update_extra_price()
             .referencia(referencia)
             .body(body);
-        self.call("update_extra_price", req.send()).await
+        self.call_write(&ops::UPDATE_EXTRA_PRICE, Overrides::default(), req.send())
+            .await
     }
 
     // ----- stock -----
@@ -322,17 +350,13 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::Decode`] when the provider sends no value, or any other [`ErrorKind`].
     pub async fn stock(&self, referencia: &str) -> Result<i64> {
-        let stock = self
-            .call(
-                "get_stock",
-                self.raw.get_stock().referencia(referencia).send(),
-            )
-            .await?;
+        let req = self.raw.get_stock().referencia(referencia);
+        let stock = self.call(&ops::GET_STOCK, req.send()).await?;
         stock.estoque.value().ok_or_else(|| {
             let message = "the provider sent no stock value".to_owned();
             Error::new(
                 P,
-                "get_stock",
+                ops::GET_STOCK.id,
                 ErrorKind::Decode {
                     path: "estoque".into(),
                     message,
@@ -341,7 +365,7 @@ impl Client {
         })
     }
 
-    /// Sets the stock of one option.
+    /// Sets the stock of one option (an absolute value: repeated safely after a lost answer).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a negative quantity, or any other [`ErrorKind`].
@@ -349,7 +373,7 @@ impl Client {
         if quantity < 0 {
             return Err(Error::invalid_input(
                 P,
-                "update_stock",
+                ops::UPDATE_STOCK.id,
                 "estoque",
                 format!("{quantity} is negative"),
             ));
@@ -359,7 +383,7 @@ impl Client {
             .update_stock()
             .referencia(referencia)
             .body(types::StockUpdate { estoque: quantity });
-        self.call("update_stock", req.send()).await
+        self.call(&ops::UPDATE_STOCK, req.send()).await
     }
 
     // ----- orders -----
@@ -377,10 +401,8 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn order(&self, id: &str) -> Result<types::Order> {
-        Ok(self
-            .call("get_order", self.raw.get_order().id(id).send())
-            .await?
-            .pedido)
+        let req = self.raw.get_order().id(id);
+        Ok(self.call(&ops::GET_ORDER, req.send()).await?.pedido)
     }
 
     /// One order by the code the customer sees (e.g. `UM878212`) or its control number.
@@ -395,7 +417,7 @@ impl Client {
             .ok_or_else(|| {
                 Error::new(
                     P,
-                    "list_orders",
+                    ops::LIST_ORDERS.id,
                     ErrorKind::NotFound {
                         what: format!("order with code {code:?}"),
                     },
@@ -405,7 +427,7 @@ impl Client {
 
     /// Moves `order` to the next phase. The change is checked against the order's current phase
     /// (novo → pago → separacao → entrega → concluido, cancelado from any phase) before anything
-    /// is sent.
+    /// is sent. Lost answers are handled as [`Client::force_order_phase`] says.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a transition the workflow does not allow, or any other
@@ -426,22 +448,54 @@ impl Client {
 
     /// Sends a phase change without checking the workflow (for users who know better).
     ///
+    /// Phases move one way only, so a phase change is never sent again blindly. When its answer
+    /// is lost (a timeout, a reset, a gateway error), the order is read back: already in the
+    /// target phase means the change was applied (success); otherwise it was not, and it is sent
+    /// once more.
+    ///
     /// # Errors
-    /// Any [`ErrorKind`]; the provider refuses changes its workflow does not allow.
+    /// Any [`ErrorKind`]; the provider refuses changes its workflow does not allow. When the
+    /// order cannot be read back after a lost answer, the original error (which says the change
+    /// may have been applied).
     pub async fn force_order_phase(&self, id: &str, change: PhaseChange) -> Result<()> {
+        let target = change.target();
+        let change = change.sanitized();
+        let first = self.send_phase(id, &change).await;
+        match first {
+            Err(e) if e.may_have_been_applied() => {
+                let Ok(order) = self.order(id).await else {
+                    return Err(e);
+                };
+                match order.fase_atual.trim().parse::<types::OrderPhase>() {
+                    Ok(now) if now == target => {
+                        tracing::info!(
+                            operation = change.operation().id,
+                            "the phase change's answer was lost; the order is in the target phase"
+                        );
+                        Ok(())
+                    }
+                    _ => self.send_phase(id, &change).await,
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn send_phase(&self, id: &str, change: &PhaseChange) -> Result<()> {
         let op = change.operation();
-        match change.sanitized() {
+        let none = Overrides::default();
+        let sent = match change.clone() {
             PhaseChange::Pay(body) => {
-                self.call(op, self.raw.mark_order_paid().id(id).body(body).send())
-                    .await
+                let req = self.raw.mark_order_paid().id(id).body(body);
+                self.call_write(op, none, req.send()).await
             }
             PhaseChange::Pick(body) => {
-                self.call(op, self.raw.mark_order_picking().id(id).body(body).send())
-                    .await
+                let req = self.raw.mark_order_picking().id(id).body(body);
+                self.call_write(op, none, req.send()).await
             }
             PhaseChange::Ship(body) => {
-                self.call(op, self.raw.mark_order_shipped().id(id).body(body).send())
-                    .await
+                let req = self.raw.mark_order_shipped().id(id).body(body);
+                self.call_write(op, none, req.send()).await
             }
             PhaseChange::Complete => {
                 let req = self
@@ -449,13 +503,14 @@ impl Client {
                     .mark_order_completed()
                     .id(id)
                     .body(types::CompletedPhase(serde_json::Map::new()));
-                self.call(op, req.send()).await
+                self.call_write(op, none, req.send()).await
             }
             PhaseChange::Cancel(body) => {
-                self.call(op, self.raw.cancel_order().id(id).body(body).send())
-                    .await
+                let req = self.raw.cancel_order().id(id).body(body);
+                self.call_write(op, none, req.send()).await
             }
-        }
+        };
+        sent.map(drop)
     }
 
     /// Attaches invoice (NF-e) data to an order in any phase (internal id or control code).
@@ -469,23 +524,32 @@ impl Client {
         invoice: types::InvoiceData,
     ) -> Result<()> {
         let body = super::orders::sanitize_invoice(invoice);
-        self.call(
-            "set_order_invoice",
-            self.raw
-                .set_order_invoice()
-                .id(id_or_code)
-                .body(body)
-                .send(),
-        )
-        .await
+        let req = self.raw.set_order_invoice().id(id_or_code).body(body);
+        self.call_write(&ops::SET_ORDER_INVOICE, Overrides::default(), req.send())
+            .await
+            .map(drop)
     }
 }
 
-fn non_negative(operation: &'static str, field: &str, value: Decimal) -> Result<()> {
+/// The number of image URLs a model carries (comma-separated lists).
+fn model_images(model: &types::ModelInput) -> u32 {
+    let urls = |list: Option<&str>| {
+        list.map_or(0, |l| l.split(',').filter(|u| !u.trim().is_empty()).count())
+    };
+    let n = urls(model.imagens.as_deref().map(String::as_str))
+        + urls(model.imagens_retangulares.as_deref().map(String::as_str));
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn non_negative(
+    op: &'static crate::common::ops::Operation,
+    field: &str,
+    value: Decimal,
+) -> Result<()> {
     if value.is_sign_negative() && !value.is_zero() {
         return Err(Error::invalid_input(
             P,
-            operation,
+            op.id,
             field,
             format!("{value} is negative"),
         ));
@@ -493,14 +557,10 @@ fn non_negative(operation: &'static str, field: &str, value: Decimal) -> Result<
     Ok(())
 }
 
-fn price_body(
-    operation: &'static str,
-    preco: Decimal,
-    custo: Option<Decimal>,
-) -> Result<types::PriceUpdate> {
-    non_negative(operation, "preco", preco)?;
+fn price_body(preco: Decimal, custo: Option<Decimal>) -> Result<types::PriceUpdate> {
+    non_negative(&ops::UPDATE_PRICE, "preco", preco)?;
     if let Some(c) = custo {
-        non_negative(operation, "custo", c)?;
+        non_negative(&ops::UPDATE_PRICE, "custo", c)?;
     }
     Ok(types::PriceUpdate {
         preco: DecimalNumber(preco),
@@ -540,7 +600,7 @@ impl ProductsQuery<'_> {
     pub fn stream(self) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
         let client = self.client.clone();
         let wholesale = self.wholesale;
-        paginate::stream(P, "list_products", self.page, move |page| {
+        paginate::stream(P, ops::LIST_PRODUCTS.id, self.page, move |page| {
             let client = client.clone();
             async move {
                 let p = fetch_products(&client, page, wholesale).await?;
@@ -559,7 +619,7 @@ async fn fetch_products(client: &Client, page: u32, wholesale: bool) -> Result<t
     if wholesale {
         req = req.precos_atacado(true);
     }
-    client.call("list_products", req.send()).await
+    client.call(&ops::LIST_PRODUCTS, req.send()).await
 }
 
 /// Pages are numbered from 1.
@@ -650,7 +710,7 @@ impl OrdersQuery<'_> {
         let client = self.client.clone();
         let filter = self.filter;
         let first = filter.page.unwrap_or(1);
-        paginate::stream(P, "list_orders", first, move |page| {
+        paginate::stream(P, ops::LIST_ORDERS.id, first, move |page| {
             let client = client.clone();
             let filter = filter.clone();
             async move {
@@ -675,7 +735,7 @@ async fn fetch_orders(
         if to < from {
             return Err(Error::invalid_input(
                 P,
-                "list_orders",
+                ops::LIST_ORDERS.id,
                 "dataFinal",
                 format!("{to} is before dataInicial {from}"),
             ));
@@ -697,7 +757,7 @@ async fn fetch_orders(
     if let Some(page) = page {
         req = req.page(nonzero(page));
     }
-    client.call("list_orders", req.send()).await
+    client.call(&ops::LIST_ORDERS, req.send()).await
 }
 
 #[cfg(test)]

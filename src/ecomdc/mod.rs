@@ -16,7 +16,7 @@
 //! (`/produto/null/preco?referencia=`), the order workflow, paging through `totais`, base64
 //! JPEG uploads and callback payloads.
 
-crate::generated_client!("ecomdc");
+crate::common::runtime::generated_client!("ecomdc");
 
 pub mod callbacks;
 pub(crate) mod client;
@@ -27,10 +27,11 @@ pub mod orders;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+pub use crate::common::call::{Unread, Written};
 pub use client::{
     AbandonedCarts, BASE_URL, Client, Credentials, OrdersQuery, ProductsQuery, default_rate_limits,
 };
-pub use generated::types;
+pub use generated::{operations, types};
 pub use images::{ImageAction, ImageSet, ImageUpload};
 pub use orders::PhaseChange;
 

@@ -2,16 +2,19 @@
 //! phase. A change the workflow does not allow is refused before any request is sent.
 
 use super::fields::sanitize_xml;
+use super::operations as ops;
 use super::types::{self, OrderPhase};
 use crate::common::error::{Error, Provider, Result};
+use crate::common::ops::Operation;
 
 /// A phase change and the data it carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PhaseChange {
     /// novo → pago, with payment data (and optionally the invoice XML).
     Pay(types::PaidPhase),
-    /// pago → separacao, with the invoice data.
-    Pick(types::InvoiceData),
+    /// pago → separacao, with whatever invoice data is known (every field optional: a store
+    /// may pick before it invoices, and send the invoice later with `set_order_invoice`).
+    Pick(types::PickingData),
     /// separacao → entrega, with the tracking code.
     Ship(types::ShippedPhase),
     /// entrega → concluido.
@@ -45,19 +48,20 @@ impl PhaseChange {
         }
     }
 
-    pub(crate) fn operation(&self) -> &'static str {
+    /// The operation that sends this change.
+    pub fn operation(&self) -> &'static Operation {
         match self {
-            Self::Pay(_) => "mark_order_paid",
-            Self::Pick(_) => "mark_order_picking",
-            Self::Ship(_) => "mark_order_shipped",
-            Self::Complete => "mark_order_completed",
-            Self::Cancel(_) => "cancel_order",
+            Self::Pay(_) => &ops::MARK_ORDER_PAID,
+            Self::Pick(_) => &ops::MARK_ORDER_PICKING,
+            Self::Ship(_) => &ops::MARK_ORDER_SHIPPED,
+            Self::Complete => &ops::MARK_ORDER_COMPLETED,
+            Self::Cancel(_) => &ops::CANCEL_ORDER,
         }
     }
 
     /// Checks the change against the order's current phase (as the provider writes it).
     pub(crate) fn check_from(&self, current: &str) -> Result<()> {
-        let op = self.operation();
+        let op = self.operation().id;
         let from: OrderPhase = current.trim().parse().map_err(|_| {
             Error::invalid_input(
                 Provider::Ecomdc,
@@ -88,7 +92,10 @@ impl PhaseChange {
                 p.xml = p.xml.map(|x| sanitize_xml(&x));
                 Self::Pay(p)
             }
-            Self::Pick(i) => Self::Pick(sanitize_invoice(i)),
+            Self::Pick(mut i) => {
+                i.xml = i.xml.map(|x| sanitize_xml(&x));
+                Self::Pick(i)
+            }
             other => other,
         }
     }

@@ -12,14 +12,16 @@ use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{generated, types};
-use crate::common::call;
+use super::generated::{self, operations as ops};
+use super::types;
+use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, config_error};
 use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::ops::{Operation, Retry};
 use crate::common::paginate::{self, PageOf};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
-use crate::common::runtime::{CallOptions, Runtime};
+use crate::common::runtime::Overrides;
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
 const P: Provider = Provider::Pluggto;
@@ -136,6 +138,7 @@ fn defaults() -> ProviderDefaults {
         retry: RetryPolicy::standard(),
         auth_statuses: &[401],
         idempotency_keys: false,
+        operations: ops::find,
     }
 }
 
@@ -171,10 +174,14 @@ impl Grants {
 
     async fn exchange(&self, body: types::TokenRequest) -> Result<TokenSet> {
         let req = self.raw.issue_token().body(body).send();
-        let token: types::TokenResponse =
-            call::run(&self.raw.inner, "issue_token", CallOptions::default(), req)
-                .await
-                .map_err(call::token_refused)?;
+        let token: types::TokenResponse = call::run(
+            &self.raw.inner,
+            Some(&ops::ISSUE_TOKEN),
+            Overrides::default(),
+            req,
+        )
+        .await
+        .map_err(call::token_refused)?;
         Ok(TokenSet::issued(
             token.access_token,
             token.refresh_token,
@@ -253,7 +260,6 @@ impl TokenFetcher for Grants {
 #[derive(Clone, Debug)]
 pub struct Client {
     raw: generated::Client,
-    options: CallOptions,
     auth: TokenAuth,
 }
 
@@ -309,7 +315,6 @@ impl Builder<Credentials> {
                 parts.http,
                 Arc::new(parts.runtime),
             ),
-            options: CallOptions::default(),
             auth,
         })
     }
@@ -446,34 +451,10 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// The outcome of a change.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Update<T> {
-    /// Stored; the resource as it is now.
-    Changed(T),
-    /// PluggTo changed nothing because the data sent equals what it holds (`not_updated`).
-    Unchanged {
-        /// PluggTo's explanation.
-        message: String,
-    },
-}
-
-impl<T> Update<T> {
-    /// The stored resource, if something changed.
-    pub fn changed(self) -> Option<T> {
-        match self {
-            Self::Changed(t) => Some(t),
-            Self::Unchanged { .. } => None,
-        }
-    }
-
-    /// True when PluggTo changed nothing.
-    pub fn is_unchanged(&self) -> bool {
-        matches!(self, Self::Unchanged { .. })
-    }
-}
-
 /// A stock change for one SKU.
+///
+/// Only [`StockChange::Set`] is sent again after a lost answer (it sets an absolute value);
+/// an increase or decrease that may have been applied is reported as such, never repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockChange {
     /// Add (a return).
@@ -484,13 +465,13 @@ pub enum StockChange {
     Set(u32),
 }
 
-fn limit_of(operation: &'static str, limit: Option<i64>) -> Result<(i64, NonZeroU64)> {
+fn limit_of(op: &'static Operation, limit: Option<i64>) -> Result<(i64, NonZeroU64)> {
     let l = limit.unwrap_or(MAX_LIMIT);
     match u64::try_from(l).ok().and_then(NonZeroU64::new) {
         Some(n) if l <= MAX_LIMIT => Ok((l, n)),
         _ => Err(Error::invalid_input(
             P,
-            operation,
+            op.id,
             "limit",
             format!("{l} is outside 1..={MAX_LIMIT}"),
         )),
@@ -547,37 +528,28 @@ fn into_page<L: Listed>(list: L, limit: i64) -> Page<L::Item> {
     }
 }
 
-/// `Unchanged` for PluggTo's `not_updated` answer; other errors stay errors.
-fn outcome<T>(result: Result<T>) -> Result<Update<T>> {
+/// [`Written::Unchanged`] for PluggTo's `not_updated` answer; other errors stay errors.
+fn outcome<T>(result: Result<Written<T>>) -> Result<Written<T>> {
     match result {
-        Ok(t) => Ok(Update::Changed(t)),
         Err(e) => match e.provider_error() {
-            Some(p) if p.code.as_deref() == Some("not_updated") => Ok(Update::Unchanged {
+            Some(p) if p.code.as_deref() == Some("not_updated") => Ok(Written::Unchanged {
                 message: p.message.clone(),
             }),
             _ => Err(e),
         },
+        ok => ok,
     }
 }
 
-fn non_empty(operation: &'static str, field: &str, value: &str) -> Result<()> {
+fn non_empty(op: &'static Operation, field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::invalid_input(P, operation, field, "is empty"));
+        return Err(Error::invalid_input(P, op.id, field, "is empty"));
     }
     Ok(())
 }
 
 impl Client {
     call::facade_basics!(token_requests);
-
-    /// The generated client (requests through it still get the token, retries and tracing).
-    pub fn raw(&self) -> &generated::Client {
-        &self.raw
-    }
-
-    fn runtime(&self) -> &Runtime {
-        &self.raw.inner
-    }
 
     /// Every item of a cursor-paged list: `page(next)` fetches the page after `next`.
     fn walk<'a, T, F, Fut>(
@@ -609,17 +581,18 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] naming a missing field, a provider error (with
     /// [`crate::Error::field_errors`] for invalid fields), or any other [`ErrorKind`].
-    pub async fn create_order<B>(&self, order: B) -> Result<types::Order>
+    pub async fn create_order<B>(&self, order: B) -> Result<Written<types::Order>>
     where
         B: TryInto<types::OrderInput>,
         B::Error: fmt::Display,
     {
-        let op = "create_order";
+        let op = &ops::CREATE_ORDER;
         let body = call::typed::<types::OrderInput, _>(P, order, op)?;
+        let req = self.raw.create_order().body(body);
         let env = self
-            .call(op, self.raw.create_order().body(body).send())
+            .call_write(op, Overrides::default(), req.send())
             .await?;
-        Ok(env.order)
+        Ok(env.map(|e| e.order))
     }
 
     /// An order by its PluggTo id.
@@ -627,29 +600,42 @@ impl Client {
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn order(&self, id: &str) -> Result<types::Order> {
-        let op = "get_order";
+        let op = &ops::GET_ORDER;
         non_empty(op, "id", id)?;
         let env = self.call(op, self.raw.get_order().id(id).send()).await?;
         Ok(env.order)
     }
 
     /// Changes an order (status, shipments, ...). A change that PluggTo finds identical to what
-    /// it holds is [`Update::Unchanged`].
+    /// it holds is [`Written::Unchanged`].
+    ///
+    /// A shipment without an `id` creates a new shipment, so such a change is not sent again
+    /// after a lost answer (the error says it may have been applied); a change whose shipments
+    /// all carry their `id` (or that has none) is.
     ///
     /// # Errors
     /// As [`Client::create_order`].
-    pub async fn update_order<B>(&self, id: &str, change: B) -> Result<Update<types::Order>>
+    pub async fn update_order<B>(&self, id: &str, change: B) -> Result<Written<types::Order>>
     where
         B: TryInto<types::OrderUpdate>,
         B::Error: fmt::Display,
     {
-        let op = "update_order";
+        let op = &ops::UPDATE_ORDER;
         non_empty(op, "id", id)?;
         let body = call::typed::<types::OrderUpdate, _>(P, change, op)?;
+        let overrides = Overrides {
+            retry: body
+                .shipments
+                .iter()
+                .all(|s| s.id.as_deref().is_some_and(|i| !i.trim().is_empty()))
+                .then_some(Retry::Safe),
+            ..Overrides::default()
+        };
+        let req = self.raw.update_order().id(id).body(body);
         outcome(
-            self.call(op, self.raw.update_order().id(id).body(body).send())
+            self.call_write(op, overrides, req.send())
                 .await
-                .map(|env| env.order),
+                .map(|w| w.map(|env| env.order)),
         )
     }
 
@@ -662,7 +648,7 @@ impl Client {
         filter: &OrderFilter,
         next: Option<&str>,
     ) -> Result<Page<types::Order>> {
-        let op = "list_orders";
+        let op = &ops::LIST_ORDERS;
         let (limit, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_orders().limit(page_size);
         if let Some(n) = next {
@@ -699,7 +685,7 @@ impl Client {
         filter: &OrderFilter,
     ) -> impl Stream<Item = Result<types::Order>> + Send + '_ {
         let filter = filter.clone();
-        self.walk("list_orders", move |next| {
+        self.walk(ops::LIST_ORDERS.id, move |next| {
             let filter = filter.clone();
             async move { self.orders_page(&filter, next.as_deref()).await }
         })
@@ -712,7 +698,7 @@ impl Client {
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn product(&self, id: &str) -> Result<types::Product> {
-        let op = "get_product";
+        let op = &ops::GET_PRODUCT;
         non_empty(op, "id", id)?;
         let env = self.call(op, self.raw.get_product().id(id).send()).await?;
         Ok(env.product)
@@ -723,7 +709,7 @@ impl Client {
     /// # Errors
     /// As [`Client::product`].
     pub async fn product_by_sku(&self, sku: &str) -> Result<types::Product> {
-        let op = "get_sku";
+        let op = &ops::GET_SKU;
         non_empty(op, "sku", sku)?;
         let env = self.call(op, self.raw.get_sku().sku(sku).send()).await?;
         Ok(env.product)
@@ -733,34 +719,40 @@ impl Client {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] naming a missing field, or any other [`ErrorKind`].
-    pub async fn put_product<B>(&self, sku: &str, product: B) -> Result<Update<types::Product>>
+    pub async fn put_product<B>(&self, sku: &str, product: B) -> Result<Written<types::Product>>
     where
         B: TryInto<types::ProductInput>,
         B::Error: fmt::Display,
     {
-        let op = "put_sku";
+        let op = &ops::PUT_SKU;
         non_empty(op, "sku", sku)?;
         let body = call::typed::<types::ProductInput, _>(P, product, op)?;
+        let req = self.raw.put_sku().sku(sku).body(body);
         outcome(
-            self.call(op, self.raw.put_sku().sku(sku).body(body).send())
+            self.call_write(op, Overrides::default(), req.send())
                 .await
-                .map(|env| env.product),
+                .map(|w| w.map(|env| env.product)),
         )
     }
 
-    /// Deletes the product with this SKU.
+    /// Deletes the product with this SKU. Sent again after a lost answer; a `404` to the
+    /// repetition means the first attempt deleted it, and is a success.
     ///
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn delete_product(&self, sku: &str) -> Result<()> {
-        let op = "delete_sku";
+        let op = &ops::DELETE_SKU;
         non_empty(op, "sku", sku)?;
-        self.call(op, self.raw.delete_sku().sku(sku).send())
-            .await
-            .map(|_| ())
+        let req = self.raw.delete_sku().sku(sku);
+        match self.call_write(op, Overrides::default(), req.send()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) && e.attempts() > 1 => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Changes the stock of one SKU.
+    /// Changes the stock of one SKU (see [`StockChange`] for which changes are sent again after
+    /// a lost answer).
     ///
     /// # Errors
     /// As [`Client::put_product`].
@@ -768,23 +760,28 @@ impl Client {
         &self,
         sku: &str,
         change: StockChange,
-    ) -> Result<Update<types::Product>> {
-        let op = "update_sku_stock";
+    ) -> Result<Written<types::Product>> {
+        let op = &ops::UPDATE_SKU_STOCK;
         non_empty(op, "sku", sku)?;
-        let (action, quantity) = match change {
-            StockChange::Increase(q) => (types::StockAction::Increase, q),
-            StockChange::Decrease(q) => (types::StockAction::Decrease, q),
-            StockChange::Set(q) => (types::StockAction::Update, q),
+        let (action, quantity, retry) = match change {
+            StockChange::Increase(q) => (types::StockAction::Increase, q, Retry::Unsafe),
+            StockChange::Decrease(q) => (types::StockAction::Decrease, q, Retry::Unsafe),
+            StockChange::Set(q) => (types::StockAction::Update, q, Retry::Safe),
         };
         let body = types::StockUpdate {
             action,
             quantity: u64::from(quantity),
             sku: Some(sku.to_owned()),
         };
+        let overrides = Overrides {
+            retry: Some(retry),
+            ..Overrides::default()
+        };
+        let req = self.raw.update_sku_stock().sku(sku).body(body);
         outcome(
-            self.call(op, self.raw.update_sku_stock().sku(sku).body(body).send())
+            self.call_write(op, overrides, req.send())
                 .await
-                .map(|env| env.product),
+                .map(|w| w.map(|env| env.product)),
         )
     }
 
@@ -797,7 +794,7 @@ impl Client {
         filter: &ProductFilter,
         next: Option<&str>,
     ) -> Result<Page<types::Product>> {
-        let op = "list_products";
+        let op = &ops::LIST_PRODUCTS;
         let (limit, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_products().limit(page_size);
         if let Some(n) = next {
@@ -825,7 +822,7 @@ impl Client {
         filter: &ProductFilter,
     ) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
         let filter = filter.clone();
-        self.walk("list_products", move |next| {
+        self.walk(ops::LIST_PRODUCTS.id, move |next| {
             let filter = filter.clone();
             async move { self.products_page(&filter, next.as_deref()).await }
         })
@@ -843,23 +840,23 @@ impl Client {
         postal_code: &str,
         items: &[(&str, u32)],
     ) -> Result<Vec<types::ShippingOption>> {
-        let op = "quote_shipping";
+        let op = &ops::QUOTE_SHIPPING;
         let cep: String = postal_code.chars().filter(char::is_ascii_digit).collect();
         if cep.len() != 8 || postal_code.chars().any(|c| c.is_alphabetic()) {
             return Err(Error::invalid_input(
                 P,
-                op,
+                op.id,
                 "postalcode",
                 format!("{postal_code:?} is not an 8-digit CEP"),
             ));
         }
         if items.is_empty() {
-            return Err(Error::invalid_input(P, op, "skus", "no items"));
+            return Err(Error::invalid_input(P, op.id, "skus", "no items"));
         }
         if let Some((sku, _)) = items.iter().find(|(s, _)| s.contains([',', ':'])) {
             return Err(Error::invalid_input(
                 P,
-                op,
+                op.id,
                 "skus",
                 format!("{sku:?} contains ',' or ':'"),
             ));
@@ -889,17 +886,18 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_order`].
-    pub async fn create_message<B>(&self, message: B) -> Result<types::Message>
+    pub async fn create_message<B>(&self, message: B) -> Result<Written<types::Message>>
     where
         B: TryInto<types::MessageInput>,
         B::Error: fmt::Display,
     {
-        let op = "create_message";
+        let op = &ops::CREATE_MESSAGE;
         let body = call::typed::<types::MessageInput, _>(P, message, op)?;
+        let req = self.raw.create_message().body(body);
         let env = self
-            .call(op, self.raw.create_message().body(body).send())
+            .call_write(op, Overrides::default(), req.send())
             .await?;
-        Ok(env.message)
+        Ok(env.map(|e| e.message))
     }
 
     /// Adds interactions (answers) to existing messages; each carries its message id.
@@ -909,12 +907,12 @@ impl Client {
     pub async fn add_message_interactions(
         &self,
         interactions: Vec<types::MessageInteraction>,
-    ) -> Result<types::Message> {
-        let op = "add_message_interactions";
+    ) -> Result<Written<types::Message>> {
+        let op = &ops::ADD_MESSAGE_INTERACTIONS;
         if interactions.is_empty() {
             return Err(Error::invalid_input(
                 P,
-                op,
+                op.id,
                 "interections",
                 "no interactions",
             ));
@@ -922,10 +920,11 @@ impl Client {
         let body = types::MessageInteractionUpdate {
             interections: interactions,
         };
+        let req = self.raw.add_message_interactions().body(body);
         let env = self
-            .call(op, self.raw.add_message_interactions().body(body).send())
+            .call_write(op, Overrides::default(), req.send())
             .await?;
-        Ok(env.message)
+        Ok(env.map(|e| e.message))
     }
 
     /// One page of messages, starting after the message with id `next`.
@@ -937,7 +936,7 @@ impl Client {
         filter: &MessageFilter,
         next: Option<&str>,
     ) -> Result<Page<types::Message>> {
-        let op = "list_messages";
+        let op = &ops::LIST_MESSAGES;
         let (limit, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_messages().limit(page_size);
         if let Some(n) = next {
@@ -962,7 +961,7 @@ impl Client {
         filter: &MessageFilter,
     ) -> impl Stream<Item = Result<types::Message>> + Send + '_ {
         let filter = filter.clone();
-        self.walk("list_messages", move |next| {
+        self.walk(ops::LIST_MESSAGES.id, move |next| {
             let filter = filter.clone();
             async move { self.messages_page(&filter, next.as_deref()).await }
         })

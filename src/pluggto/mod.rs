@@ -23,22 +23,23 @@
 //! the access token is used; concurrent callers share one refresh; a 401 renews once), the
 //! `access_token` query parameter, the `{"Order": {...}}` envelopes, cursor paging with `next`
 //! = last id, `YYYY-MM-DDtoYYYY-MM-DD` date ranges, a PUT that changed nothing (`not_updated`)
-//! as [`Update::Unchanged`], and webhook notifications.
+//! as [`Written::Unchanged`], and webhook notifications.
 //!
 //! [`TokenStore`]: crate::common::token::TokenStore
 
-crate::generated_client!("pluggto");
+crate::common::runtime::generated_client!("pluggto");
 
 mod client;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod webhook;
 
+pub use crate::common::call::{Unread, Written};
 pub use client::{
     BASE_URL, Client, Credentials, DateRange, MessageFilter, OrderFilter, Page, ProductFilter,
-    StockChange, Update,
+    StockChange,
 };
-pub use generated::types;
+pub use generated::{operations, types};
 pub use webhook::{Notified, RETRY_SCHEDULE, parse_freight_request, parse_notification};
 
 /// The generated client, its request builders and the types they use (see [`Client::raw`]).

@@ -39,7 +39,7 @@ async fn a_validation_map_becomes_field_errors() {
         })
         .await;
     let err = client(&server)
-        .register_purchase(9, dec!(0), &[])
+        .register_purchase(9, dec!(0), &[(1, dec!(1))])
         .await
         .unwrap_err();
     let fields: Vec<(&str, &str)> = err

@@ -130,6 +130,8 @@ async fn orders_acknowledge_and_status() {
     let s = c
         .set_order_status(51, types::OrderStatusKnown::Enviado)
         .await
+        .unwrap()
+        .stored()
         .unwrap();
     assert!(matches!(
         s,
@@ -235,7 +237,12 @@ async fn promotions_and_their_products() {
     let update: types::PromotionInput =
         serde_json::from_value(body_example("update_promotion")).unwrap();
     assert_eq!(
-        c.update_promotion(update).await.unwrap().id_promocao,
+        c.update_promotion(update)
+            .await
+            .unwrap()
+            .stored()
+            .unwrap()
+            .id_promocao,
         Some(10)
     );
     let items: types::PromotionProducts =
@@ -243,6 +250,8 @@ async fn promotions_and_their_products() {
     let message = c
         .add_promotion_products(20, items.lista_produtos)
         .await
+        .unwrap()
+        .stored()
         .unwrap();
     assert_eq!(message, "Produtos inseridos com sucesso");
     assert_eq!(bodies.last_json(), body_example("add_promotion_products"));

@@ -21,6 +21,8 @@ async fn a_purchase_reads_three_place_decimals_and_the_php_date_object() {
     let p = client(&server)
         .register_purchase(9, dec!(150), &[(1, dec!(2))])
         .await
+        .unwrap()
+        .stored()
         .unwrap();
     assert_eq!(p.valor_total.value(), Some(dec!(150)));
     let issued = p.dt_emissao.get().unwrap();
@@ -144,7 +146,12 @@ async fn the_created_promotion_reads_its_string_flag_and_bare_dates() {
         .await;
     let input: types::PromotionInput =
         serde_json::from_value(super::body_example("create_promotion")).unwrap();
-    let p = client(&server).create_promotion(input).await.unwrap();
+    let p = client(&server)
+        .create_promotion(input)
+        .await
+        .unwrap()
+        .stored()
+        .unwrap();
     assert_eq!(p.ativo.value(), Some(true), "\"1\"");
     assert_eq!(
         p.dt_fim.get().unwrap().local.date(),

@@ -129,7 +129,7 @@ macro_rules! read_test {
                 })
                 .await;
             let $c = crate::client(&server);
-            let got = $c.run(stringify!($name), $call).await.unwrap();
+            let got = $c.run($call).await.unwrap();
             mock.assert_async().await;
             crate::check_decoded(&serde_json::to_value(&got).unwrap(), example.as_ref());
         }
@@ -155,7 +155,7 @@ macro_rules! write_test {
                 Some(&bodies),
             )
             .await;
-            let got = $c.run(stringify!($name), $call).await.unwrap();
+            let got = $c.run($call).await.unwrap();
             mock.assert_async().await;
             crate::check_decoded(&serde_json::to_value(&got).unwrap(), example.as_ref());
             assert_eq!(
@@ -176,7 +176,7 @@ macro_rules! write_test {
                 None,
             )
             .await;
-            let got = $c.run(stringify!($name), $call).await.unwrap();
+            let got = $c.run($call).await.unwrap();
             mock.assert_async().await;
             crate::check_decoded(&serde_json::to_value(&got).unwrap(), example.as_ref());
         }

@@ -226,7 +226,7 @@ async fn each_forward_step_uses_its_endpoint_and_body() {
         );
     }
     let c = client(&server);
-    let invoice: types::InvoiceData =
+    let invoice: types::PickingData =
         serde_json::from_value(body_example("mark_order_picking")).unwrap();
     c.advance_order(&order_in("pago"), PhaseChange::Pick(invoice))
         .await

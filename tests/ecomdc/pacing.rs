@@ -79,10 +79,48 @@ async fn get_and_put_quotas_are_separate() {
     );
 }
 
-#[tokio::test]
-async fn defaults_follow_the_published_quotas() {
-    let limits = brcommerce::ecomdc::default_rate_limits();
-    assert_eq!(limits.get, Some(Rate::per_minute(60)));
-    assert_eq!(limits.post, Some(Rate::per_minute(30)));
-    assert_eq!(limits.put, Some(Rate::per_minute(30)));
+/// The manual's "30 requisições para todas requisições do tipo POST e PUT" read as one
+/// budget: a PUT right after a POST waits for the next write slot (one 30/min slot is 2.01 s),
+/// GETs have their own; separate budgets are one setting away.
+#[tokio::test(start_paused = true)]
+async fn default_quotas_count_post_and_put_together() {
+    use brcommerce::common::ratelimit::LocalPacer;
+    use reqwest::Method;
+    use tokio::time::Instant;
+
+    let shared = LocalPacer::new(brcommerce::ecomdc::default_rate_limits());
+    let start = Instant::now();
+    shared.wait(&Method::POST).await;
+    shared.wait(&Method::GET).await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "first write and first read go at once"
+    );
+    shared.wait(&Method::PUT).await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(2010),
+        "PUT waits for POST's budget"
+    );
+    shared.wait(&Method::GET).await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(2010),
+        "GETs are counted apart"
+    );
+
+    let separate = LocalPacer::new(
+        brcommerce::ecomdc::default_rate_limits()
+            .post(Rate::per_minute(30))
+            .put(Rate::per_minute(30)),
+    );
+    let start = Instant::now();
+    separate.wait(&Method::POST).await;
+    separate.wait(&Method::PUT).await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "separate budgets when configured"
+    );
 }

@@ -56,6 +56,8 @@ async fn set_price_sends_numbers_and_returns_the_stored_values() {
     let stored = client(&server)
         .set_price("99", dec!(1.99), Some(dec!(0.99)))
         .await
+        .unwrap()
+        .stored()
         .unwrap();
     assert_json_eq(&bodies.last_json(), &body_example("update_price"));
     assert_eq!(stored.preco.value(), Some(dec!(1.99)));
@@ -79,6 +81,8 @@ async fn set_price_by_reference_accepts_201_and_omits_a_missing_cost() {
     let stored = client(&server)
         .set_price_by_reference("SKU12000", dec!(5), None)
         .await
+        .unwrap()
+        .stored()
         .unwrap();
     m.assert_async().await;
     assert_eq!(bodies.last_json(), json!({"preco": 5.0}));
@@ -135,7 +139,12 @@ async fn extra_price_read_and_update() {
         c.extra_price("SKU12000").await.unwrap().preco.value(),
         Some(dec!(720.00))
     );
-    let stored = c.set_extra_price("SKU12000", dec!(29.99)).await.unwrap();
+    let stored = c
+        .set_extra_price("SKU12000", dec!(29.99))
+        .await
+        .unwrap()
+        .stored()
+        .unwrap();
     get.assert_async().await;
     put.assert_async().await;
     assert_json_eq(&bodies.last_json(), &body_example("update_extra_price"));

@@ -60,7 +60,12 @@ async fn sandbox_stock_and_prices_round_trip() {
         (price.preco.value(), price.custo.value()),
         (Some(dec!(800.00)), Some(dec!(600.00)))
     );
-    let extra = c.set_extra_price("11482379", dec!(850)).await.unwrap();
+    let extra = c
+        .set_extra_price("11482379", dec!(850))
+        .await
+        .unwrap()
+        .stored()
+        .unwrap();
     assert_eq!(extra.preco.value(), Some(dec!(850.00)));
     assert!(
         c.set_extra_price("11482379", dec!(1)).await.is_err(),
@@ -90,7 +95,7 @@ async fn sandbox_orders_follow_the_workflow() {
     c.advance_order(&order, PhaseChange::Pay(pay))
         .await
         .unwrap();
-    let invoice: types::InvoiceData =
+    let invoice: types::PickingData =
         serde_json::from_value(body_example("mark_order_picking")).unwrap();
     c.advance_order_by_id(&id, PhaseChange::Pick(invoice))
         .await

@@ -1,6 +1,6 @@
 use brcommerce::ErrorKind;
 use brcommerce::pluggto::types::{self, OrderStatus, OrderStatusKnown};
-use brcommerce::pluggto::{StockChange, Update};
+use brcommerce::pluggto::{StockChange, Written};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use httpmock::MockServer;
 use rust_decimal_macros::dec;
@@ -26,7 +26,12 @@ async fn create_order_sends_the_order_and_returns_it_unwrapped() {
         })
         .await;
     let input: types::OrderInput = serde_json::from_value(body_example("create_order")).unwrap();
-    let order = client(&server).create_order(input).await.unwrap();
+    let order = client(&server)
+        .create_order(input)
+        .await
+        .unwrap()
+        .stored()
+        .unwrap();
     created.assert_async().await;
     assert_json_eq(&bodies.last_json(), &body_example("create_order"));
     let expected = &example("create_order", "201")["Order"];
@@ -107,7 +112,7 @@ async fn update_order_returns_the_changed_order() {
         .await;
     let change: types::OrderUpdate = serde_json::from_value(body_example("update_order")).unwrap();
     let result = client(&server).update_order("o1", change).await.unwrap();
-    assert!(matches!(result, Update::Changed(_)));
+    assert!(matches!(result, Written::Stored(_)));
     assert_json_eq(&bodies.last_json(), &body_example("update_order"));
 }
 
@@ -125,7 +130,7 @@ async fn a_put_that_changes_nothing_is_reported_as_unchanged() {
     let change: types::OrderUpdate = serde_json::from_value(json!({"status": "approved"})).unwrap();
     let result = client(&server).update_order("o1", change).await.unwrap();
     match result {
-        Update::Unchanged { message } => {
+        Written::Unchanged { message } => {
             assert!(message.contains("Nothing to update"), "{message}")
         }
         other => panic!("expected Unchanged, got {other:?}"),
@@ -236,7 +241,7 @@ async fn put_sku_sends_products_with_variations_and_kits() {
         let sku = value["sku"].as_str().unwrap().to_owned();
         let input: types::ProductInput = serde_json::from_value(value.clone()).unwrap();
         let result = c.put_product(&sku, input).await.unwrap();
-        assert!(matches!(result, Update::Changed(_)));
+        assert!(matches!(result, Written::Stored(_)));
         // The provider's kit example writes quantities as text ("1"); the client sends numbers.
         let mut expected = value.clone();
         // A `null` in the example (`package_skus: null`) is left out rather than sent as null.
@@ -261,16 +266,36 @@ async fn put_sku_sends_products_with_variations_and_kits() {
 async fn a_product_without_required_fields_is_refused_naming_the_field() {
     let server = MockServer::start_async().await;
     let token = token_endpoint(&server, TOKEN, "r1").await;
-    let builder = types::ProductInput::builder().sku("p1");
+    let builder = types::ProductInput::builder().name(Some("Camiseta".to_owned()));
     let err = client(&server)
         .put_product("p1", builder)
         .await
         .unwrap_err();
     match err.kind() {
-        ErrorKind::InvalidInput { field, .. } => assert_eq!(field, "name"),
+        ErrorKind::InvalidInput { field, .. } => assert_eq!(field, "sku"),
         other => panic!("expected invalid input, got {other:?}"),
     }
     assert_eq!(token.calls_async().await, 0);
+}
+
+/// Audit P18: PluggTo updates take "just the fields you want to update", so a price change is
+/// `sku` and `price`, nothing more.
+#[tokio::test]
+async fn a_partial_product_upsert_sends_only_sku_and_what_changes() {
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN, "r1").await;
+    let bodies = Bodies::default();
+    server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/skus/p1"));
+            then.status(200).json_body(example("put_sku", "200"));
+        })
+        .await;
+    let change = types::ProductInput::builder().sku("p1").price(Some(
+        brcommerce::common::lenient::DecimalNumber(dec!(19.90)),
+    ));
+    client(&server).put_product("p1", change).await.unwrap();
+    assert_eq!(bodies.last_json(), json!({"sku": "p1", "price": 19.9}));
 }
 
 #[tokio::test]
@@ -378,7 +403,7 @@ async fn messages_are_created_and_answered() {
     let c = client(&server);
     let input: types::MessageInput =
         serde_json::from_value(body_example("create_message")).unwrap();
-    let m = c.create_message(input).await.unwrap();
+    let m = c.create_message(input).await.unwrap().stored().unwrap();
     assert_eq!(
         m.id,
         example("create_message", "201")["Message"]["id"]

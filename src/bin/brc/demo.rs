@@ -172,7 +172,7 @@ async fn flow() -> Step<String> {
         obs: None,
         xml: None,
     };
-    let invoice: ecom_types::InvoiceData = serde_json::from_value(
+    let invoice: ecom_types::PickingData = serde_json::from_value(
         spec["paths"]["/pedido/{id}/separacao"]["put"]["requestBody"]["content"]["application/json"]
             ["example"]
             .clone(),
@@ -209,15 +209,24 @@ async fn flow() -> Step<String> {
     progress(4, "AppClubMais: record the purchase");
     let member = club.benefits(MEMBER_CPF).await.map_err(err)?;
     let member_id = member.id_cliente.ok_or("the member has no id")?;
+    let benefit = member
+        .vantagens
+        .iter()
+        .find_map(|v| v.id_vantagem)
+        .ok_or("the member has no benefit to use")?;
     let purchase = club
-        .register_purchase(member_id, first.price, &[])
+        .register_purchase(
+            member_id,
+            first.price,
+            &[(benefit, rust_decimal::Decimal::ONE)],
+        )
         .await
         .map_err(err)?;
     let recorded = club_box.purchases();
-    check(
-        purchase.valor_total.value() == Some(first.price) && recorded.len() == 1,
-        || format!("purchase recorded as {:?}", purchase.valor_total.value()),
-    )?;
+    let total = purchase.as_stored().and_then(|p| p.valor_total.value());
+    check(total == Some(first.price) && recorded.len() == 1, || {
+        format!("purchase recorded as {total:?}")
+    })?;
     eprintln!("{} for member {member_id}", first.price);
 
     // 5. Summary.
