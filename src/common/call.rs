@@ -221,15 +221,95 @@ where
     }
 }
 
+/// A failed generated call, owned and provider-independent: what [`classify`] needs.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A hook refused (credentials, pacing, idempotency key): the report holds the error.
+    Hook(String),
+    /// A builder refused its input before anything was sent.
+    Invalid(String),
+    /// The request or its answer got lost on the way.
+    Transport {
+        timeout: bool,
+        source: TransportError,
+    },
+    /// An error status, with the provider's error as far as it could be read.
+    Status { status: u16, body: ProviderError },
+    /// A success status whose body did not decode.
+    Payload {
+        status: Option<u16>,
+        bytes: bytes::Bytes,
+        path: String,
+        message: String,
+    },
+    /// A status the spec does not declare, with its body.
+    Unexpected { status: u16, bytes: bytes::Bytes },
+}
+
+impl Failure {
+    /// Reads a generated error (the answer's body included) into a `Failure`.
+    async fn of<T: DeserializeOwned, E: ErrorBody>(error: GenError<E>, report: &Report) -> Self {
+        match error {
+            GenError::Custom(message) => Failure::Hook(message),
+            GenError::InvalidRequest(message) => Failure::Invalid(message),
+            GenError::CommunicationError(e)
+            | GenError::ResponseBodyError(e)
+            | GenError::InvalidUpgrade(e) => Failure::transport(&e),
+            GenError::ErrorResponse(value) => {
+                let status = value.status().as_u16();
+                let body = value.into_inner().into_provider_error(status);
+                Failure::Status { status, body }
+            }
+            GenError::InvalidResponsePayload(bytes, err) => {
+                let (path, message) = decode_problem::<T>(&bytes, &err);
+                Failure::Payload {
+                    status: report.last_status,
+                    bytes,
+                    path,
+                    message,
+                }
+            }
+            GenError::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                match response.bytes().await {
+                    Ok(bytes) => Failure::Unexpected { status, bytes },
+                    Err(e) => Failure::transport(&e),
+                }
+            }
+        }
+    }
+
+    fn transport(e: &reqwest::Error) -> Self {
+        Failure::Transport {
+            timeout: e.is_timeout(),
+            source: TransportError::new(e),
+        }
+    }
+}
+
 async fn map_error<T: DeserializeOwned, E: ErrorBody>(
     rt: &Runtime,
     op: Option<&'static Operation>,
     error: GenError<E>,
-    mut report: Report,
+    report: Report,
 ) -> Result<Got<T>, Error> {
+    let failure = Failure::of::<T, E>(error, &report).await;
+    classify(rt, op, failure, report).map(Got::Unread)
+}
+
+/// What a failed call amounts to: a success answer that did not decode (for a write: the
+/// [`Unread`] it is), or this crate's error built from the report of the hooks.
+pub(crate) fn classify(
+    rt: &Runtime,
+    op: Option<&'static Operation>,
+    failure: Failure,
+    mut report: Report,
+) -> Result<Unread, Error> {
     let p = rt.provider;
     let operation = op.map_or("unknown operation", |o| o.id);
     let write = op.is_some_and(Operation::is_write);
+    let maybe = report.may_have_been_applied;
+    let mark = |e: Error| if maybe { e.maybe_applied() } else { e };
     if let Some(refusal) = report.refused.take() {
         let kind = match refusal {
             Refusal::TooLarge { .. } => ErrorKind::TooLarge {
@@ -244,75 +324,65 @@ async fn map_error<T: DeserializeOwned, E: ErrorBody>(
                 target: host,
             },
         };
-        let e = Error::new(p, operation, kind);
-        return Err(if report.may_have_been_applied {
-            e.maybe_applied()
-        } else {
-            e
-        });
+        return Err(mark(Error::new(p, operation, kind)));
     }
-    let maybe = report.may_have_been_applied;
-    let e = match error {
-        GenError::Custom(message) => report
+    let e = match failure {
+        Failure::Hook(message) => report
             .hook_error
             .take()
             .map(|e| e.with_operation(operation))
             .unwrap_or_else(|| Error::new(p, operation, ErrorKind::Config { message })),
-        GenError::InvalidRequest(message) => {
+        Failure::Invalid(message) => {
             let field = builder_field(&message).unwrap_or("request").to_owned();
             Error::new(p, operation, ErrorKind::InvalidInput { field, message })
         }
-        GenError::CommunicationError(e)
-        | GenError::ResponseBodyError(e)
-        | GenError::InvalidUpgrade(e) => transport(rt, operation, &e, maybe),
-        GenError::ErrorResponse(value) => {
-            let status = value.status().as_u16();
-            let body = value.into_inner().into_provider_error(status);
+        Failure::Transport { timeout, source } => {
+            let kind = if timeout {
+                ErrorKind::Timeout {
+                    may_have_been_applied: maybe,
+                }
+            } else {
+                ErrorKind::Transport {
+                    may_have_been_applied: maybe,
+                }
+            };
+            Error::new(p, operation, kind).with_source(source)
+        }
+        Failure::Status { status, body } => from_status(rt, operation, status, body, report),
+        Failure::Payload { status, bytes, .. }
+            if status.or(report.last_status).is_some_and(|s| s >= 400) =>
+        {
+            let status = status.or(report.last_status).unwrap_or(400);
+            let body = raw_provider_error(status, &bytes);
             from_status(rt, operation, status, body, report)
         }
-        GenError::InvalidResponsePayload(bytes, err) => match report.last_status {
-            Some(status) if status >= 400 => {
-                let body = raw_provider_error(status, &bytes);
-                from_status(rt, operation, status, body, report)
-            }
-            status => {
-                let (path, message) = decode_problem::<T>(&bytes, &err);
-                return unread(
-                    rt,
-                    operation,
-                    write,
-                    status.unwrap_or(200),
-                    &bytes,
-                    path,
-                    message,
-                );
-            }
-        },
-        GenError::UnexpectedResponse(response) => {
-            let status = response.status().as_u16();
-            let bytes = match response.bytes().await {
-                Ok(b) => b,
-                Err(e) => return Err(transport(rt, operation, &e, false)),
-            };
-            if status < 400 {
-                let message = format!("status {status}, which the spec does not declare");
-                return unread(rt, operation, write, status, &bytes, String::new(), message);
-            }
-            from_status(
-                rt,
-                operation,
-                status,
-                raw_provider_error(status, &bytes),
-                report,
-            )
+        Failure::Payload {
+            status,
+            bytes,
+            path,
+            message,
+        } => {
+            let status = status.or(report.last_status).unwrap_or(200);
+            return unread(rt, operation, write, status, &bytes, path, message);
         }
+        Failure::Unexpected { status, bytes } if status < 400 => {
+            let message = format!("status {status}, which the spec does not declare");
+            return unread(rt, operation, write, status, &bytes, String::new(), message);
+        }
+        Failure::Unexpected { status, bytes } => from_status(
+            rt,
+            operation,
+            status,
+            raw_provider_error(status, &bytes),
+            report,
+        ),
     };
-    Err(if maybe { e.maybe_applied() } else { e })
+    Err(mark(e))
 }
 
 /// A success answer that did not decode: for a write, the success it is (with a warning); for a
 /// read, a decode error naming the JSON path.
-fn unread<T>(
+fn unread(
     rt: &Runtime,
     operation: &'static str,
     write: bool,
@@ -320,7 +390,7 @@ fn unread<T>(
     bytes: &[u8],
     path: String,
     message: String,
-) -> Result<Got<T>, Error> {
+) -> Result<Unread, Error> {
     if write {
         let problem = if path.is_empty() {
             message
@@ -334,11 +404,11 @@ fn unread<T>(
             problem = %problem,
             "the write went through but its answer does not have the documented shape"
         );
-        return Ok(Got::Unread(Unread {
+        return Ok(Unread {
             status,
             body: String::from_utf8_lossy(bytes).into_owned(),
             problem,
-        }));
+        });
     }
     let message = format!("{message}; body: {}", excerpt(bytes));
     Err(Error::new(
@@ -346,19 +416,6 @@ fn unread<T>(
         operation,
         ErrorKind::Decode { path, message },
     ))
-}
-
-fn transport(rt: &Runtime, operation: &'static str, e: &reqwest::Error, maybe: bool) -> Error {
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout {
-            may_have_been_applied: maybe,
-        }
-    } else {
-        ErrorKind::Transport {
-            may_have_been_applied: maybe,
-        }
-    };
-    Error::new(rt.provider, operation, kind).with_source(TransportError::new(e))
 }
 
 fn from_status(
@@ -429,6 +486,75 @@ pub(crate) fn message_in(v: &serde_json::Value) -> Option<String> {
         .find_map(|k| map.get(*k).and_then(message_in)),
         _ => None,
     }
+}
+
+/// What a command of the generated command-line interface came to (feature `cli`, for the
+/// `brc` package): run it with the client's `run_generated`, and call [`capture`] from the
+/// command config's `error` callback.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Outcome {
+    /// The provider answered as documented.
+    Done,
+    /// A write the provider answered with a success status whose body is not the documented
+    /// one.
+    Unread(Unread),
+    /// The call failed.
+    Failed(Error),
+}
+
+/// Keeps what a generated command's call failed with, for `run_generated` (call it from the
+/// command config's `error` callback, which runs inside the call).
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub fn capture<T: serde::Serialize>(error: &GenError<T>) {
+    let failure = match error {
+        GenError::Custom(m) => Failure::Hook(m.clone()),
+        GenError::InvalidRequest(m) => Failure::Invalid(m.clone()),
+        GenError::CommunicationError(e)
+        | GenError::ResponseBodyError(e)
+        | GenError::InvalidUpgrade(e) => Failure::transport(e),
+        GenError::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let bytes = serde_json::to_vec(&**value).unwrap_or_default();
+            Failure::Status {
+                status,
+                body: raw_provider_error(status, &bytes),
+            }
+        }
+        GenError::InvalidResponsePayload(bytes, err) => Failure::Payload {
+            status: None,
+            bytes: bytes.clone(),
+            path: String::new(),
+            message: err.to_string(),
+        },
+        GenError::UnexpectedResponse(response) => Failure::Unexpected {
+            status: response.status().as_u16(),
+            bytes: bytes::Bytes::new(),
+        },
+    };
+    crate::common::runtime::with_report(|r| r.captured = Some(failure));
+}
+
+/// Runs a generated command in a call scope and says what its call came to.
+#[cfg(feature = "cli")]
+pub(crate) async fn run_generated<F: Future>(rt: &Runtime, command: F) -> (F::Output, Outcome) {
+    let scope = CallScope::new(Overrides::default());
+    let output = scope.clone().run(command).await;
+    let mut report = scope.take_report();
+    let outcome = match report.captured.take() {
+        None => Outcome::Done,
+        Some(failure) => {
+            let attempts = report.attempts;
+            let op = report.operation;
+            match classify(rt, op, failure, report) {
+                Ok(unread) => Outcome::Unread(unread),
+                Err(e) => Outcome::Failed(e.with_attempts(attempts)),
+            }
+        }
+    };
+    (output, outcome)
 }
 
 /// Why `bytes` did not decode as `T`: the JSON path (empty when unknown) and the message.
@@ -626,6 +752,17 @@ macro_rules! facade_basics {
 
         pub(crate) fn runtime(&self) -> &$crate::common::runtime::Runtime {
             &self.raw.inner
+        }
+
+        /// Runs a command of the generated command-line interface (feature `cli`, for the
+        /// `brc` package) and says what its call came to.
+        #[cfg(feature = "cli")]
+        #[doc(hidden)]
+        pub async fn run_generated<F: std::future::Future>(
+            &self,
+            command: F,
+        ) -> (F::Output, $crate::common::call::Outcome) {
+            $crate::common::call::run_generated(self.runtime(), command).await
         }
 
         /// Runs a generated call of `op` with this handle's options.

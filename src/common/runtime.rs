@@ -279,6 +279,9 @@ pub(crate) struct Report {
     pub error_body: Option<String>,
     /// The client refused the answer (the generated code only sees a transport error).
     pub refused: Option<Refusal>,
+    /// What a generated command's call failed with (`call::capture`).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub captured: Option<crate::common::call::Failure>,
 }
 
 /// Why the client refused an answer.
@@ -330,7 +333,7 @@ impl CallScope {
     }
 }
 
-fn with_report(f: impl FnOnce(&mut Report)) {
+pub(crate) fn with_report(f: impl FnOnce(&mut Report)) {
     let _ = CALL.try_with(|scope| f(&mut lock(&scope.report)));
 }
 
