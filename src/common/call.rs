@@ -683,6 +683,8 @@ macro_rules! facade_basics {
         /// through its [`raw`](Self::raw) client included; it shares everything else (token,
         /// pool, pacing, counters) with this one. A key in `options` is for one write: see
         /// [`CallOptions`]($crate::CallOptions).
+        // Some clients hold nothing but `raw`, others more.
+        #[allow(clippy::needless_update)]
         pub fn with_options(&self, options: $crate::common::runtime::CallOptions) -> Self {
             let runtime = self.raw.inner.with_options(options);
             Self {

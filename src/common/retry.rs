@@ -113,7 +113,7 @@ pub(crate) fn transient_status(status: u16) -> bool {
 /// Gateway statuses after which a write may have been applied by the provider behind the
 /// gateway.
 fn gateway_status(status: u16) -> bool {
-    matches!(status, 502 | 503 | 504)
+    matches!(status, 502..=504)
 }
 
 /// What one attempt came to, as the retry decision sees it.

@@ -1,12 +1,12 @@
 //! The machinery every generated client runs through.
 //!
-//! progenitor calls `pre` and `exec` hooks around each request (see [`crate::impl_hooks`]);
+//! progenitor calls `pre` and `exec` hooks around each request (the crate-private `impl_hooks!`);
 //! both use the [`Runtime`] the client carries as its inner value:
 //!
 //! * `pre` adds static headers, an `Idempotency-Key` on writes (when the provider supports
 //!   them), credentials (fetching a token if needed), and waits for the pacer;
 //! * `exec` sends the request inside one tracing span, retries what the spec says is safe to
-//!   retry (the operation's [`Retry`](crate::common::ops::Retry) class; see [`RetryPolicy`]),
+//!   retry (the operation's [`Retry`] class; see [`RetryPolicy`]),
 //!   refreshes credentials once after a 401, reads the answer up to the client's size limit,
 //!   refuses redirects to another origin, and records what happened in the call's `Report` so
 //!   the facade can build a precise [`Error`].
@@ -749,34 +749,33 @@ async fn buffered(
             status: real.as_u16(),
         });
     }
-    // One chunk (the usual case for small answers) is kept as it is; more are gathered.
-    let mut first: Option<bytes::Bytes> = None;
-    let mut more: Option<bytes::BytesMut> = None;
-    let mut read: u64 = 0;
+    // The chunks are kept as they come (no copy while reading, so an answer that runs over the
+    // limit never holds more than the limit) and joined once at the end; a one-chunk answer,
+    // the usual case, is not copied at all.
+    let limit_bytes = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut chunks: Vec<bytes::Bytes> = Vec::new();
+    let mut read = 0usize;
     while let Some(chunk) = response.chunk().await? {
-        read += chunk.len() as u64;
-        if read > limit {
+        read += chunk.len();
+        if read > limit_bytes {
+            drop(chunks);
             return refuse(Refusal::TooLarge {
                 limit,
                 status: real.as_u16(),
             });
         }
-        match (&mut first, &mut more) {
-            (None, None) => first = Some(chunk),
-            (Some(f), None) => {
-                let mut all = bytes::BytesMut::with_capacity(f.len() + chunk.len());
-                all.extend_from_slice(f);
-                all.extend_from_slice(&chunk);
-                first = None;
-                more = Some(all);
-            }
-            (_, Some(all)) => all.extend_from_slice(&chunk),
-        }
+        chunks.push(chunk);
     }
-    let body = match (first, more) {
-        (_, Some(all)) => all.freeze(),
-        (Some(f), None) => f,
-        (None, None) => bytes::Bytes::new(),
+    let body = match chunks.len() {
+        0 => bytes::Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut all = bytes::BytesMut::with_capacity(read);
+            for chunk in chunks {
+                all.extend_from_slice(&chunk);
+            }
+            all.freeze()
+        }
     };
     let failed = real.is_client_error() || real.is_server_error();
     with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
