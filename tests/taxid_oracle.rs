@@ -150,4 +150,12 @@ fn known_values() {
         assert_eq!(oracle(text), valid, "{text}");
         assert_eq!(TaxId::parse(text).is_ok(), valid, "{text}");
     }
+    // One repeated digit passes the arithmetic but is never issued.
+    for digit in '0'..='9' {
+        for len in [11, 14] {
+            let text: String = std::iter::repeat_n(digit, len).collect();
+            assert!(!oracle(&text), "{text}");
+            assert_eq!(TaxId::parse(&text), Err(TaxIdError::Repeated), "{text}");
+        }
+    }
 }

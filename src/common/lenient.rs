@@ -1109,7 +1109,7 @@ mod tests {
 
     /// A key of an issuer with the official example alphanumeric CNPJ (12.ABC.345/01DE-35), its
     /// check digit worked out by hand with the rule of [`NfKey::check`].
-    const ALPHANUMERIC_KEY: &str = "35260812ABC34501DE35550010000001231000001238";
+    const ALPHANUMERIC_KEY: &str = "35260812ABC34501DE35550010000001241000001243";
 
     #[test]
     fn nf_key_of_an_alphanumeric_cnpj_decodes_and_checks() {
@@ -1137,17 +1137,17 @@ mod tests {
     fn nf_key_check_names_what_is_wrong_but_reading_never_does() {
         let key = |s: &str| s.parse::<NfKey>().unwrap();
         // A wrong check digit still decodes; only `check` says so.
-        let wrong = key("35260812ABC34501DE35550010000001231000001230");
+        let wrong = key("35260812ABC34501DE35550010000001241000001240");
         assert_eq!(
             wrong.check(),
             Err(NfKeyError::CheckDigit {
-                expected: '8',
+                expected: '3',
                 found: '0'
             })
         );
         // A changed letter changes the check digit, like a changed digit.
         assert!(matches!(
-            key("35260812ABD34501DE35550010000001231000001238").check(),
+            key("35260812ABD34501DE35550010000001241000001243").check(),
             Err(NfKeyError::CheckDigit { .. })
         ));
         assert_eq!(key("123").check(), Err(NfKeyError::Length(3)));
@@ -1155,9 +1155,9 @@ mod tests {
         assert_eq!(NfKey::default().check(), Err(NfKeyError::Missing));
         // Letters stand only in the first twelve characters of the issuer's CNPJ.
         for (text, position) in [
-            ("A5260812ABC34501DE35550010000001231000001238", 1),
-            ("35260812ABC34501DEA5550010000001231000001238", 19),
-            ("35260812ABC34501DE355500100000012310000012B8", 43),
+            ("A5260812ABC34501DE35550010000001241000001243", 1),
+            ("35260812ABC34501DEA5550010000001241000001243", 19),
+            ("35260812ABC34501DE355500100000012410000012B3", 43),
         ] {
             let err = key(text).check().unwrap_err();
             assert!(
@@ -1167,7 +1167,7 @@ mod tests {
             assert!(err.to_string().contains("positions 7-18"), "{err}");
         }
         let shown = wrong.check().unwrap_err().to_string();
-        assert!(shown.contains("'0'") && shown.contains("'8'"), "{shown}");
+        assert!(shown.contains("'0'") && shown.contains("'3'"), "{shown}");
     }
 
     #[test]

@@ -126,8 +126,8 @@ async fn an_ibge_code_the_provider_could_not_find_is_none() {
 async fn an_order_invoiced_by_an_alphanumeric_cnpj_decodes() {
     // Since July 2026 an issuer may have an alphanumeric CNPJ, which the NF-e key carries in
     // positions 7-20: here the Receita Federal's example 12.ABC.345/01DE-35.
-    let key = "35260812ABC34501DE35550010000001231000001238";
-    let with_wrong_check_digit = "35260812ABC34501DE35550010000001231000001230";
+    let key = "35260812ABC34501DE35550010000001241000001243";
+    let with_wrong_check_digit = "35260812ABC34501DE35550010000001241000001240";
     let server = MockServer::start_async().await;
     let mut page = json!({"pedidos": []});
     for (id, nf) in [("1", key), ("2", with_wrong_check_digit)] {
