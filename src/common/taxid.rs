@@ -54,16 +54,6 @@ pub enum TaxIdKind {
     Cnpj,
 }
 
-impl TaxIdKind {
-    /// The number of characters of an id of this kind.
-    pub const fn len(self) -> usize {
-        match self {
-            TaxIdKind::Cpf => 11,
-            TaxIdKind::Cnpj => 14,
-        }
-    }
-}
-
 /// `CPF` or `CNPJ`.
 impl fmt::Display for TaxIdKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
