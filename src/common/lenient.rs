@@ -728,7 +728,8 @@ impl NfKey {
     pub fn check(&self) -> Result<&str, NfKeyError> {
         let key = self.get().ok_or(NfKeyError::Missing)?;
         if key.len() != NF_KEY_LEN {
-            return Err(NfKeyError::Length(key.chars().count()));
+            // The text is ASCII (digits and letters): bytes are characters.
+            return Err(NfKeyError::Length(key.len()));
         }
         for (i, c) in key.chars().enumerate() {
             let allowed =
