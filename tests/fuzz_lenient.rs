@@ -86,7 +86,19 @@ proptest! {
         let _ = serde_json::from_str::<LooseDateTime>(&text);
         let _ = serde_json::from_str::<LooseId>(&text);
         let _ = serde_json::from_str::<IbgeCode>(&text);
-        let _ = serde_json::from_str::<NfKey>(&text);
+        if let Ok(key) = serde_json::from_str::<NfKey>(&text) {
+            let _ = (key.check(), key.issuer_cnpj());
+        }
+    }
+
+    #[test]
+    fn fuzz_any_alphanumeric_text_is_a_key_to_read_and_check(text in "[0-9A-Za-z]{1,50}") {
+        let key: NfKey = serde_json::from_value(json!(text)).unwrap();
+        let upper = text.to_ascii_uppercase();
+        prop_assert_eq!(key.get(), Some(upper.as_str()));
+        if let Err(e) = key.check() {
+            prop_assert!(!e.to_string().is_empty());
+        }
     }
 
     #[test]
@@ -148,6 +160,25 @@ proptest! {
         prop_assert_eq!(&as_number, &as_string);
         let back: NfKey = serde_json::from_value(serde_json::to_value(&as_number).unwrap()).unwrap();
         prop_assert_eq!(back, as_number);
+    }
+
+    #[test]
+    fn fuzz_nf_keys_of_alphanumeric_cnpjs_decode_exactly(key in "[0-9]{6}[0-9A-Z]{12}[0-9]{26}", lower in any::<bool>()) {
+        let sent = if lower { key.to_ascii_lowercase() } else { key.clone() };
+        let v: NfKey = serde_json::from_value(json!(sent)).unwrap();
+        prop_assert_eq!(v.get(), Some(key.as_str()));
+        prop_assert_eq!(v.issuer_cnpj(), Some(&key[6..20]));
+        // Whatever the check digit says, the key decodes; `check` accepts it exactly when the
+        // last digit is right (only one of the ten digits is).
+        let right = (0..10u8)
+            .filter(|d| {
+                let candidate = format!("{}{}", &key[..43], d);
+                candidate.parse::<NfKey>().unwrap().check().is_ok()
+            })
+            .count();
+        prop_assert_eq!(right, 1);
+        let back: NfKey = serde_json::from_value(serde_json::to_value(&v).unwrap()).unwrap();
+        prop_assert_eq!(back, v);
     }
 
     #[test]

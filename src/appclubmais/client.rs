@@ -19,7 +19,7 @@ use crate::common::ops::Operation;
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
 use crate::common::runtime::Overrides;
-use crate::common::taxid::TaxId;
+use crate::common::taxid::{TaxId, TaxIdKind};
 use crate::common::token::{MemoryStore, Placement, TokenAuth, TokenFetcher, TokenSet};
 
 const P: Provider = Provider::Appclubmais;
@@ -286,22 +286,15 @@ fn written<E: Envelope>(op: &'static Operation, answer: Written<E>) -> Result<Wr
     }
 }
 
+/// The CPF's digits, or an error that says what is wrong without repeating the id (ids are
+/// personal data, and errors end up in logs).
 fn cpf(operation: &'static str, field: &str, text: &str) -> Result<String> {
-    match TaxId::parse(text) {
-        Ok(TaxId::Cpf(digits)) => Ok(digits),
-        Ok(TaxId::Cnpj(_)) => Err(Error::invalid_input(
-            P,
-            operation,
-            field,
-            "is a CNPJ; a CPF is expected",
-        )),
-        Err(e) => Err(Error::invalid_input(
-            P,
-            operation,
-            field,
-            format!("{text:?} {e}"),
-        )),
-    }
+    let message = match TaxId::parse(text) {
+        Ok(id) if id.kind() == TaxIdKind::Cpf => return Ok(id.as_str().to_owned()),
+        Ok(id) => format!("is a {}; a CPF is expected", id.kind()),
+        Err(e) => format!("is not a valid CPF: it {e}"),
+    };
+    Err(Error::invalid_input(P, operation, field, message))
 }
 
 impl Client {

@@ -88,19 +88,64 @@ impl<T: LooseValue> fmt::Display for Loose<T> {
 }
 
 impl<T: LooseValue> FromStr for Loose<T> {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         parse_text::<T>(s).map(Self)
     }
 }
 
-fn parse_text<T: LooseValue>(s: &str) -> Result<Option<T>, String> {
+fn parse_text<T: LooseValue>(s: &str) -> Result<Option<T>, ParseError> {
     let t = s.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    T::from_text(t).map_err(|why| format!("expected {}, found {s:?}{why}", T::EXPECTING))
+    T::from_text(t).map_err(|why| ParseError::new(T::EXPECTING, s, why))
 }
+
+/// Why a text is not a value of one of this module's types: the `FromStr` error of [`Loose`],
+/// [`DecimalNumber`], [`LooseId`] and [`NfKey`] (and of [`Money`](crate::common::money::Money)).
+///
+/// It says what was expected and what was found: `expected a decimal number (as a number or a
+/// numeric string), found "abc"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    expected: &'static str,
+    found: String,
+    detail: String,
+}
+
+impl ParseError {
+    /// `detail` is appended to the message as it is (` (out of range)`), or is empty.
+    pub(crate) fn new(expected: &'static str, found: &str, detail: impl Into<String>) -> Self {
+        Self {
+            expected,
+            found: found.to_owned(),
+            detail: detail.into(),
+        }
+    }
+    /// What the text should look like (`an integer (as a number or a numeric string)`).
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+    /// The text that was found.
+    pub fn found(&self) -> &str {
+        &self.found
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}, found ", self.expected)?;
+        if self.found.trim().is_empty() {
+            f.write_str("a blank value")?;
+        } else {
+            write!(f, "{:?}", self.found)?;
+        }
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// How one kind of lenient value is read from the forms providers send.
 pub trait LooseValue: Sized {
@@ -393,11 +438,11 @@ impl fmt::Display for DecimalNumber {
 }
 
 impl FromStr for DecimalNumber {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         parse_decimal(s)
             .map(Self)
-            .map_err(|why| format!("expected a decimal number, found {s:?}{why}"))
+            .map_err(|why| ParseError::new("a decimal number", s, why))
     }
 }
 
@@ -550,11 +595,11 @@ impl fmt::Display for LooseId {
 }
 
 impl FromStr for LooseId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         let t = s.trim();
         if t.is_empty() {
-            Err("expected an id, found a blank value".into())
+            Err(ParseError::new("an id", s, ""))
         } else {
             Ok(Self(t.to_owned()))
         }
@@ -632,17 +677,142 @@ impl LooseValue for Ibge {
 // ---------------------------------------------------------------------------------------------
 // NF-e key
 
-/// An NF-e access key (44 digits) or blank. Some payloads send it as a bare 44-digit JSON number,
-/// which would lose digits as a float; this type reads the number's exact text instead.
+/// An NF-e access key, or blank (no invoice).
+///
+/// A key has 44 characters: the state code (2), year and month (4), the issuer's CNPJ (14), the
+/// model (2), series (3), number (9), emission type (1), a random code (8) and a check digit (1).
+/// An issuer with an alphanumeric CNPJ (issued since July 2026) has capital letters in positions
+/// 7–18; every other position is a digit.
+///
+/// Reading is lenient: any text of digits and letters decodes (letters are upper-cased), whatever
+/// its length and check digit, so a provider's odd key never fails the record; [`NfKey::check`]
+/// says whether it is a well-formed key. Some payloads send the key as a bare 44-digit JSON
+/// number, which would lose digits as a float; this type reads the number's exact text instead.
+/// A blank string or `null` is no key.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct NfKey(Option<String>);
 
+/// The length of an NF-e key.
+const NF_KEY_LEN: usize = 44;
+/// Where the issuer's CNPJ stands in a key (positions 7–20, counted from 1).
+const NF_KEY_ISSUER: std::ops::Range<usize> = 6..20;
+/// The positions (from 0) that may hold letters: the alphanumeric part of the issuer's CNPJ.
+const NF_KEY_LETTERS: std::ops::Range<usize> = 6..18;
+
 impl NfKey {
-    /// The key's digits, if present.
+    /// The key's text (digits and upper-case letters), if present.
     pub fn get(&self) -> Option<&str> {
         self.0.as_deref()
     }
+
+    /// The issuer's CNPJ (positions 7–20) as written in a 44-character key; validate it with
+    /// [`TaxId::parse`](crate::common::taxid::TaxId::parse) if you need to. `None` when there is
+    /// no key or it does not have 44 characters.
+    pub fn issuer_cnpj(&self) -> Option<&str> {
+        self.get()
+            .filter(|k| k.len() == NF_KEY_LEN)
+            .and_then(|k| k.get(NF_KEY_ISSUER))
+    }
+
+    /// Checks that the key is well formed: 44 characters, digits everywhere but in the first 12
+    /// of the issuer's CNPJ (positions 7–18, digits or capital letters), and the last digit the
+    /// check digit of the others. Returns the key's text.
+    ///
+    /// The check digit is the NF-e's modulo 11: each of the first 43 characters, valued as its
+    /// ASCII code minus 48 (the digits' own value; `A` = 17 … `Z` = 42, as in the alphanumeric
+    /// CNPJ), is weighted 2, 3, …, 9, 2, 3, … from the right; a remainder of 0 or 1 gives 0, any
+    /// other `r` gives `11 − r`.
+    ///
+    /// # Errors
+    /// [`NfKeyError`] saying what is wrong.
+    pub fn check(&self) -> Result<&str, NfKeyError> {
+        let key = self.get().ok_or(NfKeyError::Missing)?;
+        if key.len() != NF_KEY_LEN {
+            // The text is ASCII (digits and letters): bytes are characters.
+            return Err(NfKeyError::Length(key.len()));
+        }
+        for (i, c) in key.chars().enumerate() {
+            let allowed =
+                c.is_ascii_digit() || (NF_KEY_LETTERS.contains(&i) && c.is_ascii_uppercase());
+            if !allowed {
+                return Err(NfKeyError::Character {
+                    position: i + 1,
+                    found: c,
+                });
+            }
+        }
+        let (body, last) = key.split_at(NF_KEY_LEN - 1);
+        let expected = nf_key_check_digit(body);
+        match last.chars().next() {
+            Some(found) if found == expected => Ok(key),
+            found => Err(NfKeyError::CheckDigit {
+                expected,
+                found: found.unwrap_or_default(),
+            }),
+        }
+    }
 }
+
+/// The check digit of a key's first 43 characters (see [`NfKey::check`]).
+fn nf_key_check_digit(body: &str) -> char {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .zip([2, 3, 4, 5, 6, 7, 8, 9].into_iter().cycle())
+        .map(|(b, weight)| u32::from(b.saturating_sub(b'0')) * weight)
+        .sum();
+    let digit = match sum % 11 {
+        0 | 1 => 0,
+        r => 11 - r,
+    };
+    char::from_digit(digit, 10).unwrap_or('0')
+}
+
+/// Why an [`NfKey`] is not a well-formed key ([`NfKey::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NfKeyError {
+    /// There is no key (it was blank).
+    Missing,
+    /// Not 44 characters (the number found).
+    Length(usize),
+    /// A character where a key cannot have it (a letter outside positions 7–18).
+    Character {
+        /// Its position, counted from 1.
+        position: usize,
+        /// The character.
+        found: char,
+    },
+    /// The last digit is not the check digit of the others.
+    CheckDigit {
+        /// The check digit of the first 43 characters.
+        expected: char,
+        /// The last character of the key.
+        found: char,
+    },
+}
+
+impl fmt::Display for NfKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NfKeyError::Missing => f.write_str("there is no NF-e key"),
+            NfKeyError::Length(n) => {
+                write!(f, "the NF-e key has {n} characters; a key has 44")
+            }
+            NfKeyError::Character { position, found } => write!(
+                f,
+                "the NF-e key has {found:?} at position {position}; a key has digits there \
+                 (capital letters only in positions 7-18, the issuer's CNPJ)"
+            ),
+            NfKeyError::CheckDigit { expected, found } => write!(
+                f,
+                "the NF-e key ends in {found:?} but its check digit is {expected:?} (mistyped?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NfKeyError {}
 
 impl Deref for NfKey {
     type Target = Option<String>;
@@ -663,16 +833,20 @@ impl fmt::Display for NfKey {
     }
 }
 
+/// What an NF-e key's text looks like, for error messages.
+const NF_KEY_EXPECTING: &str = "an NF-e key (digits, and letters where the issuer's CNPJ has them)";
+
+/// Reads a key from text: blank is no key; digits and letters are a key (letters upper-cased).
 impl FromStr for NfKey {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         let t = s.trim();
         if t.is_empty() {
             Ok(Self(None))
-        } else if t.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(Some(t.to_owned())))
+        } else if t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(Self(Some(t.to_ascii_uppercase())))
         } else {
-            Err(format!("expected an NF-e key (digits), found {s:?}"))
+            Err(ParseError::new(NF_KEY_EXPECTING, s, ""))
         }
     }
 }
@@ -691,15 +865,24 @@ impl<'de> Deserialize<'de> for NfKey {
             return Ok(Self(None));
         };
         let text = raw.get().trim();
-        if let Some(quoted) = text.strip_prefix('"') {
+        if text.starts_with('"') {
             let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
-            let _ = quoted;
             return s.parse().map_err(de::Error::custom);
         }
         if text == "null" {
             return Ok(Self(None));
         }
-        text.parse().map_err(de::Error::custom)
+        // Anything else must be a JSON integer: its digits are the key (`1e5`, `true` or an
+        // object are not keys, although their text is made of letters and digits).
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(Some(text.to_owned())))
+        } else {
+            Err(de::Error::custom(ParseError::new(
+                NF_KEY_EXPECTING,
+                text,
+                "",
+            )))
+        }
     }
 }
 
@@ -816,16 +999,17 @@ impl LooseValue for Timestamp {
         };
         match (self.offset, &self.zone) {
             (Some(offset), None) => {
-                let dt = self
-                    .local
-                    .and_local_timezone(offset)
-                    .single()
-                    .ok_or(fmt::Error)?;
-                write!(
-                    f,
-                    "{}",
-                    dt.format(&format!("%Y-%m-%dT%H:%M:%S{fraction}%:z"))
-                )
+                // Formats the wall-clock time with its offset as `DateTime::format` does, without
+                // converting to UTC first: that conversion fails at the ends of the calendar, and
+                // a `Display` must not fail for a value that exists.
+                let format = format!("%Y-%m-%dT%H:%M:%S{fraction}%:z");
+                let shown = chrono::format::DelayedFormat::new_with_offset(
+                    Some(self.local.date()),
+                    Some(self.local.time()),
+                    &offset,
+                    chrono::format::StrftimeItems::new(&format),
+                );
+                write!(f, "{shown}")
             }
             _ => write!(
                 f,
@@ -911,6 +1095,124 @@ mod tests {
         assert_eq!(v.get(), Some(key));
         let v: NfKey = serde_json::from_str("\"\"").unwrap();
         assert_eq!(v.get(), None);
+        assert_eq!(serde_json::from_str::<NfKey>("null").unwrap().get(), None);
+        // Short digit strings decode as they did before keys were checked.
+        assert_eq!(
+            serde_json::from_str::<NfKey>("\"123\"").unwrap().get(),
+            Some("123")
+        );
+        // Other JSON is not a key, although its text is made of letters and digits.
+        for not_a_key in ["1e5", "true", "-1", "1.5", "\"N/A\""] {
+            let err = serde_json::from_str::<NfKey>(not_a_key).unwrap_err();
+            assert!(err.to_string().contains("expected an NF-e key"), "{err}");
+        }
+    }
+
+    /// A key of an issuer with the official example alphanumeric CNPJ (12.ABC.345/01DE-35), its
+    /// check digit worked out by hand with the rule of [`NfKey::check`].
+    const ALPHANUMERIC_KEY: &str = "35260812ABC34501DE35550010000001241000001243";
+
+    #[test]
+    fn nf_key_of_an_alphanumeric_cnpj_decodes_and_checks() {
+        let v: NfKey = serde_json::from_value(serde_json::json!(ALPHANUMERIC_KEY)).unwrap();
+        assert_eq!(v.get(), Some(ALPHANUMERIC_KEY));
+        assert_eq!(v.issuer_cnpj(), Some("12ABC34501DE35"));
+        assert_eq!(v.check(), Ok(ALPHANUMERIC_KEY));
+        let lower: NfKey = ALPHANUMERIC_KEY.to_ascii_lowercase().parse().unwrap();
+        assert_eq!(lower, v);
+        assert_eq!(serde_json::to_value(&v).unwrap(), ALPHANUMERIC_KEY);
+        // A CT-e key (same layout and rule) of an alphanumeric-CNPJ issuer, published with
+        // wmixvideo/nfe pull request 1164: computed by another implementation.
+        let cte: NfKey = "3526050X0J92JY000196570010000006041448679011"
+            .parse()
+            .unwrap();
+        assert_eq!(cte.issuer_cnpj(), Some("0X0J92JY000196"));
+        assert!(cte.check().is_ok());
+        // A numeric key: the letters' value rule gives the digits their own value.
+        let numeric: NfKey =
+            serde_json::from_str("35260811222333000181550010000001231000001237").unwrap();
+        assert_eq!(numeric.check().map(str::len), Ok(44));
+    }
+
+    #[test]
+    fn nf_key_check_names_what_is_wrong_but_reading_never_does() {
+        let key = |s: &str| s.parse::<NfKey>().unwrap();
+        // A wrong check digit still decodes; only `check` says so.
+        let wrong = key("35260812ABC34501DE35550010000001241000001240");
+        assert_eq!(
+            wrong.check(),
+            Err(NfKeyError::CheckDigit {
+                expected: '3',
+                found: '0'
+            })
+        );
+        // A changed letter changes the check digit, like a changed digit.
+        assert!(matches!(
+            key("35260812ABD34501DE35550010000001241000001243").check(),
+            Err(NfKeyError::CheckDigit { .. })
+        ));
+        assert_eq!(key("123").check(), Err(NfKeyError::Length(3)));
+        assert_eq!(key("123").issuer_cnpj(), None);
+        assert_eq!(NfKey::default().check(), Err(NfKeyError::Missing));
+        // Letters stand only in the first twelve characters of the issuer's CNPJ.
+        for (text, position) in [
+            ("A5260812ABC34501DE35550010000001241000001243", 1),
+            ("35260812ABC34501DEA5550010000001241000001243", 19),
+            ("35260812ABC34501DE355500100000012410000012B3", 43),
+        ] {
+            let err = key(text).check().unwrap_err();
+            assert!(
+                matches!(err, NfKeyError::Character { position: p, .. } if p == position),
+                "{text}: {err:?}"
+            );
+            assert!(err.to_string().contains("positions 7-18"), "{err}");
+        }
+        let shown = wrong.check().unwrap_err().to_string();
+        assert!(shown.contains("'0'") && shown.contains("'3'"), "{shown}");
+    }
+
+    #[test]
+    fn from_str_errors_say_what_was_expected_and_found() {
+        let err = "abc".parse::<LooseDecimal>().unwrap_err();
+        assert_eq!(err.expected(), Decimal::EXPECTING);
+        assert_eq!(err.found(), "abc");
+        assert_eq!(
+            err.to_string(),
+            "expected a decimal number (as a number or a numeric string), found \"abc\""
+        );
+        assert_eq!(
+            "1.5".parse::<LooseInt>().unwrap_err().to_string(),
+            "expected an integer (as a number or a numeric string), found \"1.5\" \
+             (has a fractional part)"
+        );
+        assert_eq!(
+            "x".parse::<DecimalNumber>().unwrap_err().to_string(),
+            "expected a decimal number, found \"x\""
+        );
+        assert_eq!(
+            " ".parse::<LooseId>().unwrap_err().to_string(),
+            "expected an id, found a blank value"
+        );
+        let err = "N/A".parse::<NfKey>().unwrap_err();
+        assert_eq!(err.found(), "N/A");
+        assert!(err.to_string().starts_with("expected an NF-e key"), "{err}");
+        // The error is a real error type (what clap and `?` need).
+        let boxed: Box<dyn std::error::Error + Send + Sync> = err.clone().into();
+        assert_eq!(boxed.to_string(), err.to_string());
+    }
+
+    #[test]
+    fn a_timestamp_at_the_end_of_the_calendar_still_displays() {
+        let offset = FixedOffset::west_opt(3 * 3600).unwrap();
+        let at_end = LooseDateTime::new(Timestamp {
+            local: NaiveDateTime::MAX,
+            offset: Some(offset),
+            zone: None,
+        });
+        assert!(at_end.to_string().ends_with("-03:00"), "{at_end}");
+        // The same text as `DateTime::format` for an ordinary time.
+        let ts: LooseDateTime = "2021-02-02T17:47:20.5-03:00".parse().unwrap();
+        assert_eq!(ts.to_string(), "2021-02-02T17:47:20.500000-03:00");
     }
 
     #[test]
@@ -992,7 +1294,8 @@ mod json_schema {
                     InstanceType::Integer,
                     InstanceType::Null,
                 ],
-                "an NF-e key (44 digits)",
+                "an NF-e key (44 digits, or capital letters in positions 7-18 for an issuer \
+                 with an alphanumeric CNPJ)",
             )
         }
     }

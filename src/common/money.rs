@@ -7,7 +7,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::common::lenient::DecimalNumber;
+use crate::common::lenient::{DecimalNumber, ParseError};
 
 /// An amount of money in a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,22 +48,54 @@ impl fmt::Display for Money {
 
 /// Parses `99.95 BRL` (or a bare amount, taken as BRL).
 impl FromStr for Money {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         let mut parts = s.split_whitespace();
-        let amount = parts
-            .next()
-            .ok_or_else(|| "expected an amount".to_owned())?;
-        let amount: DecimalNumber = amount.parse()?;
-        let currency = parts.next().unwrap_or("BRL");
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!(
-                "expected a 3-letter currency code, found {currency:?}"
+        let (Some(amount), currency, None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(ParseError::new(
+                "an amount and an optional currency code (99.95 BRL)",
+                s,
+                "",
             ));
+        };
+        let amount: DecimalNumber = amount.parse()?;
+        let currency = currency.unwrap_or("BRL");
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ParseError::new("a 3-letter currency code", currency, ""));
         }
         Ok(Self {
             amount,
             currency: currency.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn parses_amount_and_currency_and_names_what_is_wrong() {
+        assert_eq!("99.95 BRL".parse(), Ok(Money::brl(dec!(99.95))));
+        assert_eq!("99,95".parse(), Ok(Money::brl(dec!(99.95))));
+        let usd: Money = "1 USD".parse().unwrap();
+        assert_eq!((usd.amount(), usd.currency.as_str()), (dec!(1), "USD"));
+        assert_eq!(usd.to_string(), "1 USD");
+        let shown = |s: &str| s.parse::<Money>().unwrap_err().to_string();
+        assert_eq!(
+            shown(""),
+            "expected an amount and an optional currency code (99.95 BRL), found a blank value"
+        );
+        assert_eq!(shown("abc"), "expected a decimal number, found \"abc\"");
+        assert_eq!(
+            shown("1 usd"),
+            "expected a 3-letter currency code, found \"usd\""
+        );
+        // Trailing words are refused, not ignored.
+        assert_eq!(
+            "1 BRL extra".parse::<Money>().unwrap_err().found(),
+            "1 BRL extra"
+        );
     }
 }

@@ -2,54 +2,133 @@
 //!
 //! ecomDC packs structured values into strings: department trees (`Esportes>Bicicletas;Caloi>Cross`),
 //! attributes (`Marchas:21; Aro:22`), image URLs (`url1,url2`) and videos (`url1; url2`). These
-//! types parse what reads return and format what writes send; formatting refuses values that
-//! would change meaning (a `;` inside a department name, a `,` inside a URL). The manual's rules
+//! types parse what reads return and format what writes send. A value that would change meaning
+//! on the wire (a `;` inside a department name, a `,` inside a URL) is a [`WireError`]: when a
+//! [`Departments`] is built, and when attributes and URL lists are formatted. The manual's rules
 //! for XML sent with orders live here too ([`sanitize_xml`]).
 
 use std::fmt;
 use std::str::FromStr;
 
+/// Why a value cannot be written in (or read from) ecomDC's string form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// A department tree without levels.
+    EmptyTree {
+        /// Its position among the trees, counted from 1.
+        tree: usize,
+    },
+    /// A department level that is blank or contains `;` or `>`.
+    DepartmentLevel {
+        /// The level (trimmed).
+        level: String,
+    },
+    /// An attribute whose key is blank or contains `:` or `;`, or whose value contains `;`.
+    Attribute {
+        /// The key (trimmed).
+        key: String,
+        /// The value (trimmed).
+        value: String,
+    },
+    /// An attribute read without its `:`.
+    AttributeWithoutColon {
+        /// The text between separators.
+        part: String,
+    },
+    /// A URL that is blank or contains the list's separator.
+    Url {
+        /// The URL.
+        url: String,
+        /// The separator of the list (`,` for images, `;` for videos).
+        separator: char,
+    },
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::EmptyTree { tree } => write!(f, "department tree {tree} has no levels"),
+            WireError::DepartmentLevel { level } => write!(
+                f,
+                "department level {level:?} is empty or contains ';' or '>'"
+            ),
+            WireError::Attribute { key, value } => write!(
+                f,
+                "attribute {key:?}:{value:?} needs a key without ':' or ';' and a value without ';'"
+            ),
+            WireError::AttributeWithoutColon { part } => {
+                write!(f, "attribute {part:?} has no ':'")
+            }
+            WireError::Url { url, separator } => {
+                write!(f, "URL {url:?} is empty or contains {separator:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
 /// Department trees: `;` between trees, `>` between levels.
+///
+/// Every value can be written: the constructors refuse a tree without levels and a level that is
+/// blank or contains `;` or `>` (levels are trimmed), and reading the wire form skips blanks. So
+/// `Display` (the wire form) never fails.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Departments(pub Vec<Vec<String>>);
+pub struct Departments(Vec<Vec<String>>);
 
 impl Departments {
+    /// Trees from their levels (`[["Esportes", "Bicicletas"], ["Caloi", "Cross"]]`).
+    ///
+    /// # Errors
+    /// [`WireError`] naming the tree or level that cannot be written.
+    pub fn new<I, T, S>(trees: I) -> Result<Self, WireError>
+    where
+        I: IntoIterator<Item = T>,
+        T: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut checked = Vec::new();
+        for (i, tree) in trees.into_iter().enumerate() {
+            let levels = tree
+                .into_iter()
+                .map(|level| {
+                    let level: String = level.into();
+                    let trimmed = level.trim();
+                    if trimmed.is_empty() || trimmed.contains([';', '>']) {
+                        Err(WireError::DepartmentLevel {
+                            level: trimmed.to_owned(),
+                        })
+                    } else {
+                        Ok(trimmed.to_owned())
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if levels.is_empty() {
+                return Err(WireError::EmptyTree { tree: i + 1 });
+            }
+            checked.push(levels);
+        }
+        Ok(Self(checked))
+    }
     /// One tree, from its levels (`["Esportes", "Bicicletas"]`).
-    pub fn single<I, S>(levels: I) -> Self
+    ///
+    /// # Errors
+    /// [`WireError`] naming the level that cannot be written.
+    pub fn single<I, S>(levels: I) -> Result<Self, WireError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self(vec![levels.into_iter().map(Into::into).collect()])
+        Self::new([levels])
     }
     /// The trees.
     pub fn trees(&self) -> &[Vec<String>] {
         &self.0
     }
-    /// The wire form, or an error naming the level that cannot be written.
-    pub fn to_wire(&self) -> Result<String, String> {
-        let mut out = String::new();
-        for (i, tree) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(';');
-            }
-            if tree.is_empty() {
-                return Err(format!("department tree {} has no levels", i + 1));
-            }
-            for (j, level) in tree.iter().enumerate() {
-                let level = level.trim();
-                if level.is_empty() || level.contains([';', '>']) {
-                    return Err(format!(
-                        "department level {level:?} is empty or contains ';' or '>'"
-                    ));
-                }
-                if j > 0 {
-                    out.push('>');
-                }
-                out.push_str(level);
-            }
-        }
-        Ok(out)
+    /// The wire form (`Esportes>Bicicletas;Caloi>Cross`); the same as `to_string()`.
+    pub fn to_wire(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -72,6 +151,24 @@ impl FromStr for Departments {
     }
 }
 
+/// The wire form (`Esportes>Bicicletas;Caloi>Cross`).
+impl fmt::Display for Departments {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, tree) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            for (j, level) in tree.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(">")?;
+                }
+                f.write_str(level)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Attributes as ordered `key:value` pairs, written `Key:Value; Key:Value`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes(pub Vec<(String, String)>);
@@ -90,14 +187,18 @@ impl Attributes {
             .map(|(_, v)| v.as_str())
     }
     /// The wire form, or an error naming the pair that cannot be written.
-    pub fn to_wire(&self) -> Result<String, String> {
+    ///
+    /// # Errors
+    /// [`WireError::Attribute`] for a blank key, a key with `:` or `;`, or a value with `;`.
+    pub fn to_wire(&self) -> Result<String, WireError> {
         let mut parts = Vec::with_capacity(self.0.len());
         for (k, v) in &self.0 {
             let (k, v) = (k.trim(), v.trim());
             if k.is_empty() || k.contains([':', ';']) || v.contains(';') {
-                return Err(format!(
-                    "attribute {k:?}:{v:?} needs a key without ':' or ';' and a value without ';'"
-                ));
+                return Err(WireError::Attribute {
+                    key: k.to_owned(),
+                    value: v.to_owned(),
+                });
             }
             parts.push(format!("{k}:{v}"));
         }
@@ -106,14 +207,16 @@ impl Attributes {
 }
 
 impl FromStr for Attributes {
-    type Err = String;
+    type Err = WireError;
     /// Reads `Key:Value; Key:Value` (spaces around separators ignored; a value may contain `:`).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, WireError> {
         let mut pairs = Vec::new();
         for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = part
                 .split_once(':')
-                .ok_or_else(|| format!("attribute {part:?} has no ':'"))?;
+                .ok_or_else(|| WireError::AttributeWithoutColon {
+                    part: part.to_owned(),
+                })?;
             pairs.push((k.trim().to_owned(), v.trim().to_owned()));
         }
         Ok(Self(pairs))
@@ -144,13 +247,19 @@ impl UrlList {
         Self::parse(s, ';')
     }
     /// The wire form joined by `sep`, refusing URLs that contain the separator.
-    pub fn to_wire(&self, sep: char) -> Result<String, String> {
+    ///
+    /// # Errors
+    /// [`WireError::Url`] for a blank URL or one that contains `sep`.
+    pub fn to_wire(&self, sep: char) -> Result<String, WireError> {
         if let Some(bad) = self
             .0
             .iter()
             .find(|u| u.contains(sep) || u.trim().is_empty())
         {
-            return Err(format!("URL {bad:?} is empty or contains {sep:?}"));
+            return Err(WireError::Url {
+                url: bad.clone(),
+                separator: sep,
+            });
         }
         let joiner = if sep == ';' { "; " } else { "," };
         Ok(self
@@ -159,12 +268,6 @@ impl UrlList {
             .map(|u| u.trim())
             .collect::<Vec<_>>()
             .join(joiner))
-    }
-}
-
-impl fmt::Display for Departments {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_wire().map_err(|_| fmt::Error)?)
     }
 }
 
@@ -183,13 +286,36 @@ mod tests {
 
     #[test]
     fn departments_round_trip() {
-        let d: Departments = "Esportes>Bicicletas;Caloi>Cross".parse().unwrap();
+        let d: Departments = "Esportes>Bicicletas; ;Caloi> Cross".parse().unwrap();
         assert_eq!(
-            d.0,
-            vec![vec!["Esportes", "Bicicletas"], vec!["Caloi", "Cross"]]
+            d.trees(),
+            [vec!["Esportes", "Bicicletas"], vec!["Caloi", "Cross"]]
         );
-        assert_eq!(d.to_wire().unwrap(), "Esportes>Bicicletas;Caloi>Cross");
-        assert!(Departments::single(["A;B"]).to_wire().is_err());
+        assert_eq!(d.to_wire(), "Esportes>Bicicletas;Caloi>Cross");
+        assert_eq!(d.to_string(), d.to_wire());
+        let built = Departments::new([vec!["Esportes", " Bicicletas "], vec!["Caloi", "Cross"]]);
+        assert_eq!(built, Ok(d));
+        assert_eq!(Departments::default().to_string(), "");
+    }
+
+    #[test]
+    fn departments_that_cannot_be_written_cannot_be_built() {
+        assert_eq!(
+            Departments::single(["A;B"]),
+            Err(WireError::DepartmentLevel {
+                level: "A;B".into()
+            })
+        );
+        assert!(Departments::single(["A", "B>C"]).is_err());
+        assert!(Departments::single([" "]).is_err());
+        assert_eq!(
+            Departments::new([vec!["A"], vec![]]),
+            Err(WireError::EmptyTree { tree: 2 })
+        );
+        assert_eq!(
+            Departments::single(["A;B"]).unwrap_err().to_string(),
+            "department level \"A;B\" is empty or contains ';' or '>'"
+        );
     }
 
     #[test]
@@ -198,7 +324,33 @@ mod tests {
         assert_eq!(a.get("freios"), Some("V-BREAK"));
         assert_eq!(a.to_wire().unwrap(), "Marchas:21; Aro:22; Freios:V-BREAK");
         assert_eq!(a.to_wire().unwrap().parse::<Attributes>().unwrap(), a);
-        assert!("semdoispontos".parse::<Attributes>().is_err());
+        assert_eq!(
+            "semdoispontos".parse::<Attributes>(),
+            Err(WireError::AttributeWithoutColon {
+                part: "semdoispontos".into()
+            })
+        );
+        let bad = Attributes::default().with("Aro", "22; 24").to_wire();
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "attribute \"Aro\":\"22; 24\" needs a key without ':' or ';' and a value without ';'"
+        );
+    }
+
+    #[test]
+    fn url_lists_refuse_their_separator() {
+        let images = UrlList::images("https://x/1.jpg, https://x/2.jpg");
+        assert_eq!(
+            images.to_wire(',').unwrap(),
+            "https://x/1.jpg,https://x/2.jpg"
+        );
+        assert_eq!(
+            UrlList(vec!["https://x/a,b.jpg".into()]).to_wire(','),
+            Err(WireError::Url {
+                url: "https://x/a,b.jpg".into(),
+                separator: ','
+            })
+        );
     }
 
     #[test]

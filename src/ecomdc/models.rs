@@ -1,7 +1,7 @@
 //! Conveniences on the generated models: options whichever key they arrive under, structured
 //! views of the string-encoded fields, and the read → write conversion.
 
-use super::fields::{Attributes, Departments, UrlList};
+use super::fields::{Attributes, Departments, UrlList, WireError};
 use super::types;
 use crate::common::error::{Error, Provider, Result};
 use crate::common::lenient::{DecimalNumber, LooseDecimal};
@@ -26,8 +26,8 @@ impl types::Model {
     /// Model attributes.
     ///
     /// # Errors
-    /// When an attribute has no `:`.
-    pub fn attributes(&self) -> std::result::Result<Attributes, String> {
+    /// [`WireError::AttributeWithoutColon`] when an attribute has no `:`.
+    pub fn attributes(&self) -> std::result::Result<Attributes, WireError> {
         self.atributos_modelo.as_deref().unwrap_or_default().parse()
     }
 }
@@ -40,8 +40,8 @@ impl types::Product {
     /// Product attributes.
     ///
     /// # Errors
-    /// When an attribute has no `:`.
-    pub fn attributes(&self) -> std::result::Result<Attributes, String> {
+    /// [`WireError::AttributeWithoutColon`] when an attribute has no `:`.
+    pub fn attributes(&self) -> std::result::Result<Attributes, WireError> {
         self.atributos_produto
             .as_deref()
             .unwrap_or_default()

@@ -63,12 +63,19 @@ async fn a_cpf_is_normalized_and_checked_before_sending() {
         ("529.982.247-26", "check digits"),
         ("123", "11"),
         ("11.222.333/0001-81", "CNPJ"),
+        ("12.ABC.345/01DE-35", "CNPJ"),
+        ("529.982.247-2A", "digits only"),
     ] {
         let err = c.benefits(input).await.unwrap_err();
         match err.kind() {
             ErrorKind::InvalidInput { field, message } => {
                 assert_eq!(field, "cpf");
                 assert!(message.contains(hint), "{message}");
+                // The id is personal data: the error says what is wrong without repeating it.
+                assert!(
+                    !err.to_string().contains(&input[..input.len().min(7)]),
+                    "{err}"
+                );
             }
             other => panic!("{input}: {other:?}"),
         }

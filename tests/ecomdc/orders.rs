@@ -1,4 +1,5 @@
 use brcommerce::ErrorKind;
+use brcommerce::common::taxid::{TaxId, TaxIdKind};
 use brcommerce::ecomdc::{AbandonedCarts, PhaseChange, types};
 use chrono::NaiveDate;
 use futures::TryStreamExt;
@@ -119,6 +120,40 @@ async fn an_ibge_code_the_provider_could_not_find_is_none() {
         .await;
     let o = client(&server).order("1").await.unwrap();
     assert_eq!(o.cliente.codigo_ibge.get(), None);
+}
+
+#[tokio::test]
+async fn an_order_invoiced_by_an_alphanumeric_cnpj_decodes() {
+    // Since July 2026 an issuer may have an alphanumeric CNPJ, which the NF-e key carries in
+    // positions 7-20: here the Receita Federal's example 12.ABC.345/01DE-35.
+    let key = "35260812ABC34501DE35550010000001241000001243";
+    let with_wrong_check_digit = "35260812ABC34501DE35550010000001241000001240";
+    let server = MockServer::start_async().await;
+    let mut page = json!({"pedidos": []});
+    for (id, nf) in [("1", key), ("2", with_wrong_check_digit)] {
+        let mut order = example("get_order", "200")["pedido"].clone();
+        order["id"] = json!(id);
+        order["nf"] = json!(nf);
+        page["pedidos"].as_array_mut().unwrap().push(order);
+    }
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos");
+            then.status(200).json_body(page);
+        })
+        .await;
+    let list = client(&server).orders().send().await.unwrap();
+    let [first, second] = &list.pedidos[..] else {
+        panic!("two orders: {:?}", list.pedidos);
+    };
+    assert_eq!(first.nf.get(), Some(key));
+    assert_eq!(first.nf.check(), Ok(key));
+    let issuer = TaxId::parse(first.nf.issuer_cnpj().unwrap()).unwrap();
+    assert_eq!(issuer.kind(), TaxIdKind::Cnpj);
+    assert_eq!(issuer.formatted(), "12.ABC.345/01DE-35");
+    // A wrong check digit costs nothing on reading; `check` tells it.
+    assert_eq!(second.nf.get(), Some(with_wrong_check_digit));
+    assert!(second.nf.check().is_err());
 }
 
 #[tokio::test]
