@@ -143,6 +143,18 @@ fn check_operations(name: &str, doc: &Value, problems: &mut Vec<String>) {
                 }
                 _ => problems.push(format!("{name}: {label}: no tag")),
             }
+            if !matches!(method, "get" | "head" | "options") {
+                match op["x-retry"].as_str() {
+                    Some("safe" | "unsafe" | "with-idempotency-key") => {}
+                    Some(other) => problems.push(format!(
+                        "{name}: {label}: x-retry is {other:?}; expected safe, unsafe or \
+                         with-idempotency-key"
+                    )),
+                    None => problems.push(format!(
+                        "{name}: {label}: a write must say whether it may be repeated (x-retry)"
+                    )),
+                }
+            }
             let responses = op["responses"].as_object().cloned().unwrap_or_default();
             if !responses.keys().any(|k| k.starts_with('4')) {
                 problems.push(format!("{name}: {label}: no 4xx response documented"));
@@ -432,6 +444,7 @@ paths:
               example: {message: not found}
     put:
       operationId: put_thing
+      x-retry: safe
       summary: Replace a thing
       tags: [things]
       parameters:
@@ -524,6 +537,14 @@ fn missing_operation_metadata_is_caught() {
     assert_caught(
         &broken("'400': {description: bad}", "'500': {description: bad}"),
         &["put_thing", "no 4xx"],
+    );
+    assert_caught(
+        &broken("      x-retry: safe\n", ""),
+        &["put_thing", "x-retry"],
+    );
+    assert_caught(
+        &broken("x-retry: safe", "x-retry: maybe"),
+        &["put_thing", "\"maybe\""],
     );
 }
 
