@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use brcommerce::common::token::{MemoryStore, TokenSet};
-use brcommerce::pluggto::{Client, Credentials, OrderFilter};
+use brcommerce::pluggto::{Client, Credentials, Cursor, OrderFilter};
 use futures::TryStreamExt;
 
 const TOTAL: usize = 100_000;
@@ -209,7 +209,7 @@ fn main() {
         // Alternate so both see the same state of the process.
         for _ in 0..3 {
             let base = reset_peak();
-            let page = client.orders_page(&filter, Some("o500")).await.unwrap();
+            let page = client.orders_page(&filter, Some(&Cursor::After("o500".into()))).await.unwrap();
             page_held = LIVE.load(Ordering::SeqCst).saturating_sub(base);
             assert_eq!(page.items.len(), PAGE);
             drop(page);

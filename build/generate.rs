@@ -41,8 +41,11 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
         ));
     }
 
-    // The table covers every operation, the hand-written ones included.
+    // The tables cover every operation and schema, the hand-written ones included.
     let operations = operations_module(&spec)?;
+    let doc = serde_json::to_value(&spec)
+        .map_err(|e| format!("the spec does not serialize back to JSON: {e}"))?;
+    let schemas = schemas_module(&doc)?;
     let spec = without_handwritten(spec);
 
     let mut settings = GenerationSettings::default();
@@ -69,6 +72,7 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
         Generator::new(&settings).generate_tokens(&spec)
     })?)?;
     client.push_str(&operations);
+    client.push_str(&schemas);
     let cli = if cli {
         let crate_path = format!("crate::{provider}::raw");
         Some(pretty(run_generator(|| {
@@ -230,6 +234,8 @@ pub fn operations_module(spec: &openapiv3::OpenAPI) -> Result<String, String> {
                     _ => None,
                 })
                 .collect();
+            let response =
+                success_schema(spec, op).map_or("None".to_owned(), |n| format!("Some({n:?})"));
             let name = id.to_ascii_uppercase();
             let summary = op
                 .summary
@@ -239,7 +245,7 @@ pub fn operations_module(spec: &openapiv3::OpenAPI) -> Result<String, String> {
             consts.push_str(&format!(
                 "    /// `{method} {path}`: {summary} (retry: {retry})\n    pub const {name}: Operation = \
                  Operation {{ id: {id:?}, method: {method:?}, path: {path:?}, retry: Retry::{variant}, \
-                 success: &[{success}] }};\n",
+                 success: &[{success}], response: {response} }};\n",
                 success = success.join(", "),
             ));
             arms.push_str(&format!("            {id:?} => Some(&{name}),\n"));
@@ -254,6 +260,35 @@ pub fn operations_module(spec: &openapiv3::OpenAPI) -> Result<String, String> {
          match id {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n",
         all = names.join(", "),
     ))
+}
+
+/// The schema (component name) of an operation's first success response with a JSON body.
+fn success_schema(spec: &openapiv3::OpenAPI, op: &openapiv3::Operation) -> Option<String> {
+    op.responses.responses.iter().find_map(|(code, response)| {
+        let openapiv3::StatusCode::Code(c) = code else {
+            return None;
+        };
+        if !(200..300).contains(c) {
+            return None;
+        }
+        let response = match response {
+            openapiv3::ReferenceOr::Item(r) => r,
+            openapiv3::ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/responses/")?;
+                match spec.components.as_ref()?.responses.get(name)? {
+                    openapiv3::ReferenceOr::Item(r) => r,
+                    openapiv3::ReferenceOr::Reference { .. } => return None,
+                }
+            }
+        };
+        let media = response.content.get("application/json")?;
+        match media.schema.as_ref()? {
+            openapiv3::ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/schemas/")
+                .map(str::to_owned),
+            openapiv3::ReferenceOr::Item(_) => None,
+        }
+    })
 }
 
 /// The retry classes: the spec's word and the `crate::common::ops::Retry` variant.
@@ -307,4 +342,215 @@ fn parameter_name<'a>(
             }
         }
     }
+}
+
+/// The `schemas` module of a provider: the shape of every component schema of the spec (its
+/// fields, whether each is required, and its kind), read at run time by the lenient repairs of
+/// `crate::common::shapes` and by drift detection. Inline object schemas get an entry of their
+/// own, named `<Owner>.<field>`.
+pub fn schemas_module(doc: &serde_json::Value) -> Result<String, String> {
+    let mut shapes = Shapes::default();
+    if let Some(components) = doc["components"]["schemas"].as_object() {
+        for (name, schema) in components {
+            if REPLACEMENTS.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            shapes.component(doc, name, schema);
+        }
+    }
+    let mut out = String::from(
+        "\n/// The shapes of the spec's schemas: fields, required or not, and kinds.\n\
+         pub mod schemas {\n    use crate::common::shapes::{Field, Kind, Shape};\n\n    \
+         /// Every schema of the spec, in name order.\n    pub static ALL: &[Shape] = &[\n",
+    );
+    let mut arms = String::new();
+    for (i, (name, shape)) in shapes.done.iter().enumerate() {
+        out.push_str(&format!(
+            "        Shape {{ name: {name:?}, object: {}, fields: &[",
+            shape.object
+        ));
+        for f in &shape.fields {
+            out.push_str(&format!(
+                "Field {{ name: {:?}, kind: {}, required: {}, nullable: {} }}, ",
+                f.name, f.kind, f.required, f.nullable
+            ));
+        }
+        out.push_str(&format!("], items: {} }},\n", shape.items));
+        arms.push_str(&format!("            {name:?} => Some(&ALL[{i}]),\n"));
+    }
+    out.push_str(&format!(
+        "    ];\n\n    /// The schema with this name.\n    pub fn find(name: &str) -> \
+         Option<&'static Shape> {{\n        match name {{\n{arms}            _ => None,\n        \
+         }}\n    }}\n}}\n"
+    ));
+    Ok(out)
+}
+
+#[derive(Default)]
+struct Shapes {
+    done: std::collections::BTreeMap<String, ShapeOut>,
+}
+
+struct ShapeOut {
+    object: bool,
+    fields: Vec<FieldOut>,
+    /// For a schema that is not an object: its own kind (an array alias, an enum, ...).
+    items: String,
+}
+
+struct FieldOut {
+    name: String,
+    kind: String,
+    required: bool,
+    nullable: bool,
+}
+
+/// The component a `$ref` names, if it is a local schema reference.
+fn ref_name(schema: &serde_json::Value) -> Option<&str> {
+    schema["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
+}
+
+impl Shapes {
+    fn component(&mut self, doc: &serde_json::Value, name: &str, schema: &serde_json::Value) {
+        let properties = object_properties(doc, schema);
+        let shape = match properties {
+            Some((props, required)) => ShapeOut {
+                object: true,
+                fields: self.fields(doc, name, &props, &required),
+                items: "Kind::Any".to_owned(),
+            },
+            None => ShapeOut {
+                object: false,
+                fields: Vec::new(),
+                items: self.kind(doc, name, schema),
+            },
+        };
+        self.done.insert(name.to_owned(), shape);
+    }
+
+    fn fields(
+        &mut self,
+        doc: &serde_json::Value,
+        owner: &str,
+        props: &serde_json::Map<String, serde_json::Value>,
+        required: &[String],
+    ) -> Vec<FieldOut> {
+        props
+            .iter()
+            .map(|(field, schema)| FieldOut {
+                name: field.clone(),
+                kind: self.kind(doc, &format!("{owner}.{field}"), schema),
+                required: required.contains(field),
+                nullable: schema["nullable"].as_bool() == Some(true),
+            })
+            .collect()
+    }
+
+    /// The kind of a schema used at `at` (`Owner.field`), as Rust code.
+    fn kind(&mut self, doc: &serde_json::Value, at: &str, schema: &serde_json::Value) -> String {
+        if let Some(name) = ref_name(schema) {
+            if let Some((_, rust)) = REPLACEMENTS.iter().find(|(n, _)| *n == name) {
+                return format!(
+                    "Kind::Lenient({:?})",
+                    rust.rsplit("::").next().unwrap_or(name)
+                );
+            }
+            let target = &doc["components"]["schemas"][name];
+            if object_properties(doc, target).is_some() || target["type"] == "object" {
+                return if target["properties"].is_object() || target["allOf"].is_array() {
+                    format!("Kind::Object({name:?})")
+                } else {
+                    "Kind::AnyObject".to_owned()
+                };
+            }
+            return self.kind(doc, name, target);
+        }
+        if let Some(branches) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+            // The open-enum pattern: a `Known` enum and an `Other` string.
+            let names: Vec<&str> = branches.iter().filter_map(ref_name).collect();
+            if names.len() == 2 && names.iter().any(|n| n.ends_with("Known")) {
+                return "Kind::Enum { open: true, values: &[] }".to_owned();
+            }
+            return "Kind::Any".to_owned();
+        }
+        if let Some([only]) = schema["allOf"].as_array().map(Vec::as_slice) {
+            return self.kind(doc, at, only);
+        }
+        match schema["type"].as_str() {
+            Some("object") => match object_properties(doc, schema) {
+                Some((props, required)) if !props.is_empty() => {
+                    let fields = self.fields(doc, at, &props, &required);
+                    self.done.insert(
+                        at.to_owned(),
+                        ShapeOut {
+                            object: true,
+                            fields,
+                            items: "Kind::Any".to_owned(),
+                        },
+                    );
+                    format!("Kind::Object({at:?})")
+                }
+                _ => "Kind::AnyObject".to_owned(),
+            },
+            Some("array") => {
+                let items = self.kind(doc, &format!("{at}[]"), &schema["items"]);
+                format!("Kind::Array(&{items})")
+            }
+            Some("string") => match (schema["format"].as_str(), schema["enum"].as_array()) {
+                (_, Some(values)) => {
+                    let values: Vec<String> = values
+                        .iter()
+                        .filter_map(|v| v.as_str().map(|s| format!("{s:?}")))
+                        .collect();
+                    format!(
+                        "Kind::Enum {{ open: false, values: &[{}] }}",
+                        values.join(", ")
+                    )
+                }
+                (Some("date"), _) => "Kind::Date".to_owned(),
+                (Some("date-time"), _) => "Kind::DateTime".to_owned(),
+                _ => "Kind::Text".to_owned(),
+            },
+            Some("integer") => "Kind::Integer".to_owned(),
+            Some("number") => "Kind::Number".to_owned(),
+            Some("boolean") => "Kind::Bool".to_owned(),
+            _ => "Kind::Any".to_owned(),
+        }
+    }
+}
+
+/// The properties and required names of an object schema (merging `allOf` parts), or `None`
+/// when the schema is not an object with properties.
+fn object_properties(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+) -> Option<(serde_json::Map<String, serde_json::Value>, Vec<String>)> {
+    let required = |s: &serde_json::Value| -> Vec<String> {
+        s["required"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut props = serde_json::Map::new();
+        let mut req = required(schema);
+        for part in parts {
+            let part = match ref_name(part) {
+                Some(name) => &doc["components"]["schemas"][name],
+                None => part,
+            };
+            let (p, r) = object_properties(doc, part)?;
+            props.extend(p);
+            req.extend(r);
+        }
+        return Some((props, req));
+    }
+    let props = schema["properties"].as_object()?;
+    Some((props.clone(), required(schema)))
 }

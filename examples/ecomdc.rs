@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --example ecomdc`
 
-use brcommerce::ecomdc::{Client, Credentials, PhaseChange, types};
+use brcommerce::ecomdc::{Client, Credentials, OrderFilter, PhaseChange, ProductFilter, types};
 use futures::TryStreamExt;
 use httpmock::Method::{GET, PUT};
 use httpmock::MockServer;
@@ -77,14 +77,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     println!("ecomDC mock at {}", server.base_url());
 
-    let page = client.products().send().await?;
+    let page = client.products_page(&ProductFilter::new(), None).await?;
     println!(
-        "page {} of {}: {} product(s)",
-        page.totais.pagina_atual,
-        page.totais.total_paginas,
-        page.produtos.len()
+        "first page of {}: {} product(s), {} left out (did not decode)",
+        page.pages.unwrap_or(1),
+        page.items.len(),
+        page.rejected.len()
     );
-    for p in &page.produtos {
+    for p in &page {
         println!(
             "  {} {:?} R$ {} ({} model(s))",
             p.codigo,
@@ -105,7 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.set_stock(reference, stock - 1).await?;
     println!("{reference}: stock set to {}", stock - 1);
 
-    let orders: Vec<types::Order> = client.orders().stream().try_collect().await?;
+    let orders: Vec<types::Order> = client.orders(&OrderFilter::new()).try_collect().await?;
     for order in &orders {
         println!(
             "order {} ({}) phase {} total R$ {}",

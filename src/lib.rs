@@ -28,5 +28,5 @@ pub mod ecomdc;
 pub mod pluggto;
 
 pub use common::call::{Unread, Written};
-pub use common::error::{Error, ErrorKind, FieldError, Provider, ProviderError, Result};
+pub use common::error::{Error, ErrorKind, FieldError, Provider, ProviderError, Record, Result};
 pub use common::runtime::CallOptions;

@@ -239,7 +239,7 @@ mod appclubmais {
     async fn fault_appclubmais_reads_survive_resets_and_5xx() {
         let ok = Step::json(200, json!({"success": true, "data": []}));
         let server = ScriptServer::start(vec![Step::Reset, Step::text(503, "busy"), ok]).await;
-        assert!(client(&server).promotions().await.unwrap().is_empty());
+        assert!(client(&server).promotions().await.unwrap().items.is_empty());
         assert_eq!(server.count(), 3);
     }
 

@@ -165,7 +165,10 @@ mod appclubmais {
             .build()
             .unwrap();
         client.promotions().await.unwrap();
-        let err = client.pending_orders().await.unwrap_err();
+        let err = client
+            .orders_page(&Default::default(), None)
+            .await
+            .unwrap_err();
         for secret in [SECRET, TOKEN] {
             assert_clean(
                 secret,

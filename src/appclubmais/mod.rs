@@ -26,7 +26,8 @@ mod client;
 pub mod sandbox;
 
 pub use crate::common::call::{Unread, Written};
-pub use client::{BASE_URL, Client, ClientId, Credentials};
+pub use crate::common::paginate::{Cursor, Page};
+pub use client::{BASE_URL, Client, ClientId, Credentials, OrderFilter};
 pub use generated::{operations, types};
 
 /// The generated client, its request builders and the types they use (see [`Client::raw`]).

@@ -15,6 +15,7 @@ use crate::common::error::{Error, ErrorKind, Provider, ProviderError, excerpt};
 use crate::common::ops::Operation;
 use crate::common::runtime::{CallScope, Overrides, Refusal, Report, Runtime};
 use crate::common::secret::TransportError;
+use crate::common::shapes;
 
 /// Turns a provider's typed error body into a [`ProviderError`].
 pub(crate) trait ErrorBody {
@@ -293,8 +294,192 @@ async fn map_error<T: DeserializeOwned, E: ErrorBody>(
     error: GenError<E>,
     report: Report,
 ) -> Result<Got<T>, Error> {
+    let error = match error {
+        // A success answer that did not decode: repaired by the spec's shapes, it may.
+        GenError::InvalidResponsePayload(bytes, err)
+            if report.last_status.is_none_or(|s| s < 400) =>
+        {
+            match repair_decode::<T>(rt, op, &bytes) {
+                Ok(value) => return Ok(Got::Value(value)),
+                Err((path, message)) => {
+                    let failure = Failure::Payload {
+                        status: report.last_status,
+                        bytes,
+                        path,
+                        message: if message.is_empty() {
+                            err.to_string()
+                        } else {
+                            message
+                        },
+                    };
+                    return classify(rt, op, failure, report).map(Got::Unread);
+                }
+            }
+        }
+        other => other,
+    };
     let failure = Failure::of::<T, E>(error, &report).await;
     classify(rt, op, failure, report).map(Got::Unread)
+}
+
+/// Decodes a success answer that failed to decode as `T` after repairing it by the spec's
+/// shapes ([`shapes`]); or says where it fails once repaired (the path and the message).
+fn repair_decode<T: DeserializeOwned>(
+    rt: &Runtime,
+    op: Option<&'static Operation>,
+    bytes: &[u8],
+) -> Result<T, (String, String)> {
+    let mut value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Err((String::new(), e.to_string())),
+    };
+    let repairs = repair_value(rt, op, &mut value);
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(t) => {
+            note_repairs(rt, op, &repairs);
+            Ok(t)
+        }
+        Err(e) => Err((e.path().to_string(), e.inner().to_string())),
+    }
+}
+
+/// Repairs an answer of `op` in place by the spec's shapes; the repairs made.
+fn repair_value(
+    rt: &Runtime,
+    op: Option<&'static Operation>,
+    value: &mut serde_json::Value,
+) -> Vec<shapes::Repair> {
+    let mut repairs = Vec::new();
+    if let Some(kind) = op
+        .and_then(|o| o.response)
+        .and_then(|name| shapes::root_kind(rt.shapes, name))
+    {
+        shapes::repair(value, &kind, rt.shapes, "", &mut repairs);
+    }
+    repairs
+}
+
+/// Logs the repairs an answer needed (paths and classes, never values).
+fn note_repairs(rt: &Runtime, op: Option<&'static Operation>, repairs: &[shapes::Repair]) {
+    for r in repairs {
+        tracing::debug!(
+            provider = rt.provider.id(),
+            operation = op.map_or("", |o| o.id),
+            path = %r.path,
+            variance = %r.class,
+            "repaired a value the spec describes otherwise"
+        );
+    }
+}
+
+/// Runs a generated list call whose records are in the array at `items` (a JSON pointer such
+/// as `/produtos` or `/data/products`) of the answer: when the answer does not decode even
+/// once repaired, each record that still does not decode as `I` is taken out and reported as
+/// an error of its own (with its JSON path, id and raw JSON), and the rest of the page is
+/// decoded without it. A clean page is decoded directly, once.
+pub(crate) async fn run_list<L, I, E, F>(
+    rt: &Runtime,
+    op: &'static Operation,
+    call: F,
+    items: &'static str,
+) -> Result<(L, Vec<Error>), Error>
+where
+    L: DeserializeOwned,
+    I: DeserializeOwned,
+    E: ErrorBody,
+    F: Future<Output = Result<ResponseValue<L>, GenError<E>>>,
+{
+    let scope = CallScope::new(Overrides::default());
+    let result = scope.clone().run(call).await;
+    let report = scope.take_report();
+    let attempts = report.attempts;
+    let error = match result {
+        Ok(value) => return Ok((value.into_inner(), Vec::new())),
+        Err(e) => e,
+    };
+    let op = report.operation.or(Some(op));
+    let bytes = match error {
+        GenError::InvalidResponsePayload(bytes, _)
+            if report.last_status.is_none_or(|s| s < 400) =>
+        {
+            bytes
+        }
+        other => {
+            return match map_error::<L, E>(rt, op, other, report).await {
+                Ok(Got::Value(l)) => Ok((l, Vec::new())),
+                Ok(Got::Unread(u)) => Err(unread_error(rt, op, u)),
+                Err(e) => Err(e.with_attempts(attempts)),
+            };
+        }
+    };
+    let operation = op.map_or("unknown operation", |o| o.id);
+    let page_error = |path: String, message: String| {
+        let message = format!("{message}; body: {}", excerpt(&bytes));
+        Error::new(rt.provider, operation, ErrorKind::Decode { path, message })
+            .with_attempts(attempts)
+    };
+    let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return Err(page_error(String::new(), e.to_string())),
+    };
+    let repairs = repair_value(rt, op, &mut value);
+    note_repairs(rt, op, &repairs);
+    let mut rejected = Vec::new();
+    if let Some(records) = value.pointer_mut(items).and_then(|v| v.as_array_mut()) {
+        let field = items.trim_start_matches('/').replace('/', ".");
+        let mut kept = Vec::with_capacity(records.len());
+        for (index, record) in std::mem::take(records).into_iter().enumerate() {
+            match serde_path_to_error::deserialize::<_, I>(&record) {
+                Ok(_) => kept.push(record),
+                Err(e) => {
+                    let path = format!("{field}[{index}].{}", e.path());
+                    let reason = e.inner().to_string();
+                    tracing::warn!(
+                        provider = rt.provider.id(),
+                        operation,
+                        path = %path,
+                        reason = %crate::common::secret::without_values(&reason),
+                        "a record of the page does not decode; it is left out of the page"
+                    );
+                    let id = record_id(&record);
+                    rejected.push(
+                        Error::new(
+                            rt.provider,
+                            operation,
+                            ErrorKind::Decode {
+                                path,
+                                message: reason,
+                            },
+                        )
+                        .with_record(index, id, record.to_string()),
+                    );
+                }
+            }
+        }
+        *records = kept;
+    }
+    match serde_path_to_error::deserialize::<_, L>(value) {
+        Ok(list) => Ok((list, rejected)),
+        Err(e) => Err(page_error(e.path().to_string(), e.inner().to_string())),
+    }
+}
+
+/// The id of a record, when it has one it can be told by: `id`, `codigo`, `sku` or
+/// `referencia`, at its top or inside its one wrapper (PluggTo's `{"Order": {...}}`).
+fn record_id(record: &serde_json::Value) -> Option<String> {
+    let of = |v: &serde_json::Value| {
+        ["id", "codigo", "sku", "referencia"]
+            .iter()
+            .find_map(|k| match v.get(k)? {
+                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    };
+    of(record).or_else(|| match record.as_object() {
+        Some(m) if m.len() == 1 => m.values().next().and_then(of),
+        _ => None,
+    })
 }
 
 /// What a failed call amounts to: a success answer that did not decode (for a write: the

@@ -166,6 +166,8 @@ pub(crate) struct ProviderDefaults {
     pub idempotency_keys: bool,
     /// The provider's operations (the generated `operations::find`).
     pub operations: crate::common::ops::Lookup,
+    /// The provider's schemas (the generated `schemas::find`).
+    pub shapes: crate::common::shapes::Lookup,
 }
 
 /// The parts a provider needs to build its generated client.
@@ -219,6 +221,7 @@ impl Options {
             idempotency_keys: defaults.idempotency_keys,
             auth_statuses: defaults.auth_statuses,
             operations: defaults.operations,
+            shapes: defaults.shapes,
             options: crate::common::runtime::CallOptions::default(),
             key_guard: None,
             max_answer_size: self.max_answer_size.unwrap_or(MAX_ANSWER_SIZE),

@@ -61,7 +61,32 @@ struct Inner {
     kind: ErrorKind,
     attempts: u32,
     applied: Applied,
+    record: Option<Box<Record>>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// A record of a list page that did not decode, left out of the page (see
+/// [`Error::record`]).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Record {
+    /// Its position in the page, from 0.
+    pub index: usize,
+    /// Its id (`id`, `codigo`, `sku` or `referencia`), when it has one.
+    pub id: Option<String>,
+    /// The record as the provider sent it (JSON), to log, skip or fix; it may hold personal
+    /// data, so its `Debug` shows its length only.
+    pub raw: String,
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("index", &self.index)
+            .field("id", &self.id)
+            .field("raw", &format_args!("{} bytes", self.raw.len()))
+            .finish()
+    }
 }
 
 /// What is known of whether a failed write took effect.
@@ -202,6 +227,7 @@ impl Error {
                 kind,
                 attempts: 1,
                 applied: Applied::No,
+                record: None,
                 source: None,
             }),
         }
@@ -237,6 +263,12 @@ impl Error {
 
     pub(crate) fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
         self.inner.operation = operation.into();
+        self
+    }
+
+    /// Attaches the record of a list page this error is about.
+    pub(crate) fn with_record(mut self, index: usize, id: Option<String>, raw: String) -> Self {
+        self.inner.record = Some(Box::new(Record { index, id, raw }));
         self
     }
 
@@ -303,6 +335,11 @@ impl Error {
                     may_have_been_applied: true
                 }
             )
+    }
+    /// The record of a list page that did not decode, when this error is about one: the page
+    /// was read without it (its other records are in the page or stream).
+    pub fn record(&self) -> Option<&Record> {
+        self.inner.record.as_deref()
     }
     /// True when the provider answered the write with a success status, but the answer could
     /// not be given back as the type asked for (see `Client::write` for a call that gives such
@@ -415,6 +452,12 @@ impl fmt::Display for Error {
             }
             _ => {}
         }
+        if let Some(r) = &i.record {
+            match &r.id {
+                Some(id) => write!(f, " (record {} of the page, id {id})", r.index)?,
+                None => write!(f, " (record {} of the page)", r.index)?,
+            }
+        }
         if i.attempts > 1 {
             write!(f, " (after {} attempts)", i.attempts)?;
         }
@@ -431,6 +474,7 @@ impl fmt::Debug for Error {
             .field("kind", &i.kind)
             .field("attempts", &i.attempts)
             .field("applied", &i.applied)
+            .field("record", &i.record)
             .field("source", &i.source.as_ref().map(|s| s.to_string()))
             .finish()
     }

@@ -17,6 +17,7 @@ pub mod runtime;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
+pub mod shapes;
 pub mod taxid;
 pub mod token;
 

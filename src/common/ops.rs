@@ -69,6 +69,8 @@ pub struct Operation {
     pub retry: Retry,
     /// The success statuses the spec declares, in the order it declares them.
     pub success: &'static [u16],
+    /// The schema of the success answer's body (a component name of the spec), if it has one.
+    pub response: Option<&'static str>,
 }
 
 impl Operation {

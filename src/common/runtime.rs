@@ -164,6 +164,8 @@ pub struct Runtime {
     pub(crate) auth_statuses: &'static [u16],
     /// The provider's operations (generated from its spec).
     pub(crate) operations: Lookup,
+    /// The provider's schemas (generated from its spec).
+    pub(crate) shapes: crate::common::shapes::Lookup,
     /// Options of this handle (`Client::with_options`).
     pub(crate) options: CallOptions,
     /// The write this handle's idempotency key was used for, when it has one.

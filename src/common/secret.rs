@@ -64,6 +64,34 @@ pub fn redact_query_secrets(text: &str) -> String {
     out
 }
 
+/// A decoder's message without the values it quotes (`invalid type: string "Maria", expected
+/// i64` becomes `invalid type: string "…", expected i64`): records hold personal data, and logs
+/// keep the path and the reason only.
+pub(crate) fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Describes a transport error without its URL and with any leftover secrets redacted.
 pub(crate) fn redact_reqwest_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
@@ -120,5 +148,18 @@ mod tests {
         assert_eq!(redact_query_secrets("no secrets here"), "no secrets here");
         // A parameter that merely ends with a secret's name is not touched.
         assert_eq!(redact_query_secrets("?xcode=1"), "?xcode=1");
+    }
+
+    #[test]
+    fn decoder_messages_lose_their_values() {
+        assert_eq!(
+            without_values("invalid type: string \"Maria da Silva\", expected i64"),
+            "invalid type: string \"…\", expected i64"
+        );
+        assert_eq!(
+            without_values("invalid value: integer `529982247`, expected a CPF"),
+            "invalid value: integer `…`, expected a CPF"
+        );
+        assert_eq!(without_values("missing field `id`"), "missing field `…`");
     }
 }

@@ -15,12 +15,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::generated::{self, operations as ops};
-use super::lists::{Listing, Page};
+use super::lists::Listing;
 use super::types;
 use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, check_base_url};
 use crate::common::error::{ErrorKind, Provider, Result};
-use crate::common::paginate::{self, PageOf};
+use crate::common::paginate::{self, Cursor, Page};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
 use crate::common::runtime::Overrides;
@@ -96,6 +96,7 @@ fn defaults() -> ProviderDefaults {
         // Every write carries a key, kept across retries: a retried create never creates twice.
         idempotency_keys: true,
         operations: ops::find,
+        shapes: generated::schemas::find,
     }
 }
 
@@ -271,7 +272,9 @@ impl Client {
         self.company
     }
 
-    /// One page of any list: `call` is the generated list call for that page.
+    /// One page of any list: `call` is the generated list call for that page. A record that
+    /// does not decode is not an error of the page: it is in [`Page::rejected`] and the other
+    /// records are in the page.
     ///
     /// # Errors
     /// As [`Client::run`].
@@ -285,62 +288,82 @@ impl Client {
                 >,
             > + Send,
     {
-        Ok(self.run(call).await?.into_page())
+        let op = call::operation_of::<F>(self.runtime()).unwrap_or(&ops::LIST_PRODUCTS);
+        let (list, rejected) =
+            call::run_list::<L, L::Item, _, _>(self.runtime(), op, call, L::ITEMS).await?;
+        Ok(list.into_page(rejected))
     }
 
-    /// Every item of any list, page after page (one page in memory at a time). `call` builds
-    /// the generated list call for a page number and page size:
-    /// `erp.all(|page, size| erp.raw().list_units().page(page).per_page(size).send())`.
-    pub fn all<'a, L, F, Fut>(&'a self, call: F) -> impl Stream<Item = Result<L::Item>> + Send + 'a
+    /// Every item of any list, page after page (one page in memory at a time). `call` makes
+    /// the generated list call for a page number and page size on the client it is given:
+    /// `erp.all(|raw, page, size| Box::pin(raw.list_units().page(page).per_page(size).send()))`.
+    /// The stream owns what it needs (`'static`). A record that does not decode comes out as an
+    /// `Err` item and the stream goes on; a page that cannot be read ends it.
+    pub fn all<L, F>(&self, call: F) -> impl Stream<Item = Result<L::Item>> + Send + 'static
     where
-        L: Listing + DeserializeOwned + Send + 'a,
-        L::Item: Send,
-        F: Fn(NonZeroU64, NonZeroU64) -> Fut + Send + 'a,
-        Fut: Future<
-                Output = std::result::Result<
-                    ResponseValue<L>,
-                    progenitor_client::Error<types::Error>,
-                >,
-            > + Send
-            + 'a,
+        L: Listing + DeserializeOwned + Send + 'static,
+        L::Item: Send + 'static,
+        F: for<'a> Fn(&'a generated::Client, NonZeroU64, NonZeroU64) -> ListCall<'a, L>
+            + Send
+            + Sync
+            + 'static,
     {
         let size = NonZeroU64::new(STREAM_PAGE).unwrap_or(NonZeroU64::MIN);
-        let operation = call::operation_of::<Fut>(self.runtime()).map_or("list", |o| o.id);
-        paginate::stream(P, operation, NonZeroU64::MIN, move |page| {
-            let fut = call(page, size);
+        let client = self.clone();
+        let call = Arc::new(call);
+        paginate::stream(P, "list", None, move |cursor| {
+            let client = client.clone();
+            let call = call.clone();
             async move {
-                let page = self.page::<L, _>(fut).await?;
-                let next = page
-                    .next_page()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .and_then(NonZeroU64::new);
-                Ok(PageOf {
-                    items: page.items,
-                    next,
-                })
+                let page = match cursor {
+                    None => NonZeroU64::MIN,
+                    Some(Cursor::Number(n)) => NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN),
+                    Some(other) => {
+                        return Err(crate::Error::invalid_input(
+                            P,
+                            "list",
+                            "page",
+                            format!("{other:?} is not a page number"),
+                        ));
+                    }
+                };
+                client.page(call(&client.raw, page, size)).await
             }
         })
     }
 
     // ----- typed helpers for the common flows -----
 
-    /// Every product (all pages).
-    pub fn products(&self) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
-        self.all(|page, size| self.raw.list_products().page(page).per_page(size).send())
+    /// One page of products (`cursor`: the page; `None` for the first), 100 per page.
+    ///
+    /// # Errors
+    /// As [`Client::page`].
+    pub async fn products_page(
+        &self,
+        filter: &ProductFilter,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<types::Product>> {
+        let page = page_number(cursor)?;
+        let size = NonZeroU64::new(STREAM_PAGE).unwrap_or(NonZeroU64::MIN);
+        let mut req = self.raw.list_products().page(page).per_page(size);
+        if let Some(since) = &filter.updated_from {
+            req = req.updated_from(since.clone());
+        }
+        self.page(req.send()).await
     }
 
-    /// Products changed since `since` (`YYYY-MM-DDThh:mm:ss+hh:mm`), for incremental sync.
-    pub fn products_updated_since<'a>(
-        &'a self,
-        since: &'a str,
-    ) -> impl Stream<Item = Result<types::Product>> + Send + 'a {
-        self.all(move |page, size| {
-            self.raw
-                .list_products()
-                .updated_from(since)
-                .page(page)
-                .per_page(size)
-                .send()
+    /// Every product matching `filter` (all pages); as [`Client::all`] for records that do
+    /// not decode.
+    pub fn products(
+        &self,
+        filter: &ProductFilter,
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+        let client = self.clone();
+        let filter = filter.clone();
+        paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
+            let client = client.clone();
+            let filter = filter.clone();
+            async move { client.products_page(&filter, cursor.as_ref()).await }
         })
     }
 
@@ -384,13 +407,15 @@ impl Client {
     }
 
     /// Every stock (warehouse) of the company.
-    pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + '_ {
-        self.all(|page, size| self.raw.list_stocks().page(page).per_page(size).send())
+    pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + 'static {
+        self.all(|raw, page, size| Box::pin(raw.list_stocks().page(page).per_page(size).send()))
     }
 
     /// Every sale order.
-    pub fn sale_orders(&self) -> impl Stream<Item = Result<types::SaleOrder>> + Send + '_ {
-        self.all(|page, size| self.raw.list_sale_orders().page(page).per_page(size).send())
+    pub fn sale_orders(&self) -> impl Stream<Item = Result<types::SaleOrder>> + Send + 'static {
+        self.all(|raw, page, size| {
+            Box::pin(raw.list_sale_orders().page(page).per_page(size).send())
+        })
     }
 
     /// Creates a sale order; returns it as stored.
@@ -412,17 +437,62 @@ impl Client {
     }
 
     /// Every customer.
-    pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + '_ {
-        self.all(|page, size| self.raw.list_customers().page(page).per_page(size).send())
+    pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + 'static {
+        self.all(|raw, page, size| Box::pin(raw.list_customers().page(page).per_page(size).send()))
     }
 
-    /// The companies (stores) the API user can act for.
-    ///
-    /// # Errors
-    /// As [`Client::run`].
-    pub async fn companies(&self) -> Result<Vec<types::CompanySummary>> {
-        let page = self.page(self.raw.list_companies().send()).await?;
-        Ok(page.items)
+    /// The companies (stores) the API user can act for, every page (audit C13: the list's
+    /// paging is not documented, so `meta` is followed when it is there).
+    pub fn companies(&self) -> impl Stream<Item = Result<types::CompanySummary>> + Send + 'static {
+        let client = self.clone();
+        paginate::stream(P, ops::LIST_COMPANIES.id, None, move |cursor| {
+            let client = client.clone();
+            async move {
+                let mut req = client.raw.list_companies();
+                if let Some(Cursor::Number(n)) = cursor {
+                    req = req.page(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN));
+                }
+                client.page(req.send()).await
+            }
+        })
+    }
+}
+
+/// A generated list call for [`Client::all`]: the boxed future of `send()`.
+pub type ListCall<'a, L> = futures::future::BoxFuture<
+    'a,
+    std::result::Result<ResponseValue<L>, progenitor_client::Error<types::Error>>,
+>;
+
+/// Filters of [`Client::products`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProductFilter {
+    /// Products changed since this instant (`YYYY-MM-DDThh:mm:ss+hh:mm`), for incremental
+    /// sync.
+    pub updated_from: Option<String>,
+}
+
+crate::common::paginate::filter_setters! {
+    ProductFilter {
+        ;
+        text: updated_from;
+    }
+}
+
+/// The page a cursor names (1 without one).
+fn page_number(cursor: Option<&Cursor>) -> Result<NonZeroU64> {
+    match cursor {
+        None => Ok(NonZeroU64::MIN),
+        Some(Cursor::Number(n)) => NonZeroU64::new(*n).ok_or_else(|| {
+            crate::Error::invalid_input(P, ops::LIST_PRODUCTS.id, "page", "0 is not a page")
+        }),
+        Some(other) => Err(crate::Error::invalid_input(
+            P,
+            ops::LIST_PRODUCTS.id,
+            "page",
+            format!("{other:?} is not a page number"),
+        )),
     }
 }
 

@@ -1,63 +1,52 @@
 //! Lists: `{data: {<items key>: [...]}, meta: {current_page, last_page, per_page, total}}`.
 //!
 //! Every list response of the spec implements [`Listing`], so one [`Page`] type and one stream
-//! ([`crate::connectplug::Client::all`]) serve all of them. The items key differs per resource
+//! ([`crate::connectplug::Client::all`]) serve all of them, and a record that does not decode
+//! costs that record only ([`Page::rejected`]). The items key differs per resource
 //! (`products`, `purchase-invoices`, ...); the table below is the one place that knows it.
 
 use super::types;
+use crate::common::error::Error;
+use crate::common::paginate::{Cursor, Page};
 
 /// A list response: its items and its paging.
 pub trait Listing {
     /// The listed type.
-    type Item;
-    /// Items and paging of this page.
-    fn into_page(self) -> Page<Self::Item>;
+    type Item: serde::de::DeserializeOwned;
+    /// Where the records are in the answer (a JSON pointer, `/data/<key>`).
+    const ITEMS: &'static str;
+    /// Items and paging of this page, and the records it rejected.
+    fn into_page(self, rejected: Vec<Error>) -> Page<Self::Item>;
 }
 
-/// One page of a list, unwrapped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// This page (from 1), when the list is paged.
-    pub current_page: Option<i64>,
-    /// The last page, when the list is paged.
-    pub last_page: Option<i64>,
-    /// Items per page, when the list is paged.
-    pub per_page: Option<i64>,
-    /// Items in all pages, when the list is paged.
-    pub total: Option<i64>,
-}
-
-impl<T> Page<T> {
-    /// The number of the next page, or `None` on the last page (or an unpaged list).
-    pub fn next_page(&self) -> Option<i64> {
-        match (self.current_page, self.last_page) {
-            (Some(current), Some(last)) if current < last => Some(current + 1),
-            _ => None,
-        }
-    }
-}
-
-fn page<T>(items: Vec<T>, meta: Option<types::PaginationMeta>) -> Page<T> {
-    Page {
-        items,
-        current_page: meta.as_ref().map(|m| m.current_page),
-        last_page: meta.as_ref().map(|m| m.last_page),
-        per_page: meta.as_ref().map(|m| m.per_page),
-        total: meta.as_ref().map(|m| m.total),
-    }
+/// A page with the paging of `meta`: the next page while `current_page < last_page`.
+fn page<T>(items: Vec<T>, meta: Option<types::PaginationMeta>, rejected: Vec<Error>) -> Page<T> {
+    let count = |v: i64| u64::try_from(v).ok();
+    let next = meta
+        .as_ref()
+        .filter(|m| m.current_page < m.last_page)
+        .and_then(|m| count(m.current_page + 1))
+        .map(Cursor::Number);
+    Page::new(items, next)
+        .with_totals(
+            meta.as_ref().and_then(|m| count(m.total)),
+            meta.as_ref().and_then(|m| count(m.last_page)),
+        )
+        .with_rejected(rejected)
 }
 
 macro_rules! listings {
-    ($($list:ident => $key:ident: $item:ident;)*) => {
+    ($($list:ident => $key:ident $(as $json:literal)?: $item:ident;)*) => {
         $(impl Listing for types::$list {
             type Item = types::$item;
-            fn into_page(self) -> Page<types::$item> {
-                page(self.data.$key, self.meta)
+            const ITEMS: &'static str = listings!(@pointer $key $($json)?);
+            fn into_page(self, rejected: Vec<Error>) -> Page<types::$item> {
+                page(self.data.$key, self.meta, rejected)
             }
         })*
     };
+    (@pointer $key:ident $json:literal) => { concat!("/data/", $json) };
+    (@pointer $key:ident) => { concat!("/data/", stringify!($key)) };
 }
 
 listings! {
@@ -97,7 +86,7 @@ listings! {
     StockTransferList => transfers: StockTransfer;
     PurchaseList => purchases: Purchase;
     PurchaseItemList => items: PurchaseItem;
-    PurchaseInvoiceList => purchase_invoices: PurchaseInvoice;
+    PurchaseInvoiceList => purchase_invoices as "purchase-invoices": PurchaseInvoice;
     PurchaseInvoiceItemList => items: PurchaseInvoiceItem;
     SupplierList => suppliers: Supplier;
     ProductionOrderList => production_orders: ProductionOrder;

@@ -10,7 +10,7 @@
 //!     .company(12)
 //!     .build()?;
 //! // Typed helpers for the common flows ...
-//! let products: Vec<_> = erp.products().try_collect().await?;
+//! let products: Vec<_> = erp.products(&Default::default()).try_collect().await?;
 //! // ... and every operation of the spec through the generated client, with the same token,
 //! // company header, idempotency keys, retries and errors:
 //! let units = erp.run(erp.raw().list_units().per_page(100).send()).await?;
@@ -35,9 +35,10 @@ pub mod sandbox;
 mod upload;
 
 pub use crate::common::call::{Unread, Written};
-pub use client::{BASE_URL, Client, Credentials, TOKEN_URL};
+pub use crate::common::paginate::{Cursor, Page};
+pub use client::{BASE_URL, Client, Credentials, ListCall, ProductFilter, TOKEN_URL};
 pub use generated::{operations, types};
-pub use lists::{Listing, Page};
+pub use lists::Listing;
 pub use upload::Upload;
 
 /// The generated client, its request builders and the types they use (see [`Client::raw`]).

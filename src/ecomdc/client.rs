@@ -17,7 +17,8 @@ use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, config_error};
 use crate::common::error::{Error, ErrorKind, Provider, Result};
 use crate::common::lenient::DecimalNumber;
-use crate::common::paginate::{self, PageOf};
+use crate::common::ops::Operation;
+use crate::common::paginate::{self, Cursor, Page};
 use crate::common::ratelimit::{Rate, RateLimits};
 use crate::common::retry::RetryPolicy;
 use crate::common::runtime::Overrides;
@@ -81,6 +82,7 @@ fn defaults() -> ProviderDefaults {
         auth_statuses: &[401, 406, 407],
         idempotency_keys: false,
         operations: ops::find,
+        shapes: generated::schemas::find,
     }
 }
 
@@ -129,15 +131,6 @@ impl Client {
     call::facade_basics!();
 
     // ----- products -----
-
-    /// Lists products, 100 per page; see [`ProductsQuery`].
-    pub fn products(&self) -> ProductsQuery<'_> {
-        ProductsQuery {
-            client: self,
-            page: 1,
-            wholesale: false,
-        }
-    }
 
     /// One product by its code.
     ///
@@ -388,14 +381,6 @@ impl Client {
 
     // ----- orders -----
 
-    /// Lists orders, newest first; see [`OrdersQuery`].
-    pub fn orders(&self) -> OrdersQuery<'_> {
-        OrdersQuery {
-            client: self,
-            filter: OrderFilter::default(),
-        }
-    }
-
     /// One order by its internal id.
     ///
     /// # Errors
@@ -410,8 +395,10 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::NotFound`] when no order has that code, or any other [`ErrorKind`].
     pub async fn order_by_code(&self, code: &str) -> Result<types::Order> {
-        let list = self.orders().code(code).send().await?;
-        list.pedidos
+        let list = self
+            .orders_page(&OrderFilter::new().code(code), None)
+            .await?;
+        list.items
             .into_iter()
             .find(|o| o.codigo == code || o.numero_controle.get().is_some_and(|n| n == code))
             .ok_or_else(|| {
@@ -568,80 +555,79 @@ fn price_body(preco: Decimal, custo: Option<Decimal>) -> Result<types::PriceUpda
     })
 }
 
-/// A product list request: `client.products().page(2).send()` or `.stream()`.
-#[derive(Debug, Clone)]
-pub struct ProductsQuery<'a> {
-    client: &'a Client,
-    page: u32,
-    wholesale: bool,
+/// Filters of the product list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProductFilter {
+    /// Include each product's wholesale campaigns (`precos_atacado`).
+    pub wholesale_prices: bool,
 }
 
-impl ProductsQuery<'_> {
-    /// Page to fetch (from 1; the default).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = page.max(1);
-        self
+impl ProductFilter {
+    /// Every product.
+    pub fn new() -> Self {
+        Self::default()
     }
     /// Include each product's wholesale campaigns.
+    #[must_use]
     pub fn wholesale_prices(mut self) -> Self {
-        self.wholesale = true;
+        self.wholesale_prices = true;
         self
     }
+}
 
-    /// Fetches one page.
-    ///
-    /// # Errors
-    /// Any [`ErrorKind`].
-    pub async fn send(self) -> Result<types::ProductPage> {
-        fetch_products(self.client, self.page, self.wholesale).await
+/// Filters of the order list. Without a date range the provider returns the 100 most recent
+/// orders.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct OrderFilter {
+    /// Orders placed between these days (inclusive).
+    pub created: Option<(NaiveDate, NaiveDate)>,
+    /// Orders whose last change happened on this day.
+    pub changed_on: Option<NaiveDate>,
+    /// Orders in this phase.
+    pub status: Option<types::OrderPhase>,
+    /// Abandoned carts too, or only them.
+    pub abandoned_carts: Option<AbandonedCarts>,
+    /// Orders with this external code or control number.
+    pub code: Option<String>,
+}
+
+impl OrderFilter {
+    /// No filter: the 100 most recent orders.
+    pub fn new() -> Self {
+        Self::default()
     }
-
-    /// Every product from this page on, one page in memory at a time, following `totais`.
-    pub fn stream(self) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
-        let client = self.client.clone();
-        let wholesale = self.wholesale;
-        paginate::stream(P, ops::LIST_PRODUCTS.id, self.page, move |page| {
-            let client = client.clone();
-            async move {
-                let p = fetch_products(&client, page, wholesale).await?;
-                let next = next_page(page, Some(&p.totais));
-                Ok(PageOf {
-                    items: p.produtos,
-                    next,
-                })
-            }
-        })
+    /// Orders placed between `from` and `to` (inclusive).
+    #[must_use]
+    pub fn created_between(mut self, from: NaiveDate, to: NaiveDate) -> Self {
+        self.created = Some((from, to));
+        self
     }
-}
-
-async fn fetch_products(client: &Client, page: u32, wholesale: bool) -> Result<types::ProductPage> {
-    let mut req = client.raw.list_products().page(nonzero(page));
-    if wholesale {
-        req = req.precos_atacado(true);
+    /// Orders whose last change happened on `day`.
+    #[must_use]
+    pub fn changed_on(mut self, day: NaiveDate) -> Self {
+        self.changed_on = Some(day);
+        self
     }
-    client.call(&ops::LIST_PRODUCTS, req.send()).await
-}
-
-/// Pages are numbered from 1.
-fn nonzero(page: u32) -> std::num::NonZeroU64 {
-    std::num::NonZeroU64::MIN.saturating_add(u64::from(page.max(1)) - 1)
-}
-
-/// The page after `page` if `totais` says there is one.
-fn next_page(page: u32, totals: Option<&types::Totals>) -> Option<u32> {
-    let last = totals?.total_paginas.value()?;
-    (i64::from(page) < last).then(|| page + 1)
-}
-
-/// Filters of the order list.
-#[derive(Debug, Clone, Default)]
-struct OrderFilter {
-    created: Option<(NaiveDate, NaiveDate)>,
-    changed_on: Option<NaiveDate>,
-    status: Option<types::OrderPhase>,
-    carts: Option<types::AbandonedCartFilter>,
-    code: Option<String>,
-    page: Option<u32>,
+    /// Orders in this phase.
+    #[must_use]
+    pub fn status(mut self, phase: types::OrderPhase) -> Self {
+        self.status = Some(phase);
+        self
+    }
+    /// Includes abandoned carts, or lists only them.
+    #[must_use]
+    pub fn abandoned_carts(mut self, carts: AbandonedCarts) -> Self {
+        self.abandoned_carts = Some(carts);
+        self
+    }
+    /// Orders with this external code or control number.
+    #[must_use]
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
 }
 
 /// Whether abandoned carts are listed.
@@ -653,111 +639,169 @@ pub enum AbandonedCarts {
     Only,
 }
 
-/// An order list request: `client.orders().created_between(a, b).status(Pago).send()`.
-/// Without a date range the provider returns the 100 most recent orders.
-#[derive(Debug, Clone)]
-pub struct OrdersQuery<'a> {
-    client: &'a Client,
-    filter: OrderFilter,
-}
-
-impl OrdersQuery<'_> {
-    /// Orders placed between `from` and `to` (inclusive).
-    pub fn created_between(mut self, from: NaiveDate, to: NaiveDate) -> Self {
-        self.filter.created = Some((from, to));
-        self
-    }
-    /// Orders whose last change happened on `day`.
-    pub fn changed_on(mut self, day: NaiveDate) -> Self {
-        self.filter.changed_on = Some(day);
-        self
-    }
-    /// Orders in this phase.
-    pub fn status(mut self, phase: types::OrderPhase) -> Self {
-        self.filter.status = Some(phase);
-        self
-    }
-    /// Includes abandoned carts, or lists only them.
-    pub fn abandoned_carts(mut self, carts: AbandonedCarts) -> Self {
-        self.filter.carts = Some(match carts {
-            AbandonedCarts::Include => types::AbandonedCartFilter::T,
-            AbandonedCarts::Only => types::AbandonedCartFilter::L,
-        });
-        self
-    }
-    /// Orders with this external code or control number.
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.filter.code = Some(code.into());
-        self
-    }
-    /// Page to fetch (not documented by the provider for orders; see the spec).
-    pub fn page(mut self, page: u32) -> Self {
-        self.filter.page = Some(page.max(1));
-        self
+impl Client {
+    /// One page of products, 100 per page (`cursor`: the page; `None` for the first).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a cursor that is not a page number, or any other
+    /// [`ErrorKind`]. A product that does not decode is not an error of the page: it is in
+    /// [`Page::rejected`] and the other products are in the page.
+    pub async fn products_page(
+        &self,
+        filter: &ProductFilter,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<types::Product>> {
+        let page = page_number(&ops::LIST_PRODUCTS, cursor)?;
+        let mut req = self.raw.list_products().page(nonzero(page));
+        if filter.wholesale_prices {
+            req = req.precos_atacado(true);
+        }
+        let (list, rejected) = call::run_list::<types::ProductPage, types::Product, _, _>(
+            self.runtime(),
+            &ops::LIST_PRODUCTS,
+            req.send(),
+            "/produtos",
+        )
+        .await?;
+        Ok(into_page(list.produtos, page, Some(&list.totais), rejected))
     }
 
-    /// Fetches the orders (one page).
+    /// Every product matching `filter`, page after page (one page in memory at a time,
+    /// following `totais`). A product that does not decode comes out as an `Err` item and the
+    /// stream goes on; a page that cannot be read ends it.
+    pub fn products(
+        &self,
+        filter: &ProductFilter,
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+        let client = self.clone();
+        let filter = filter.clone();
+        paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
+            let client = client.clone();
+            let filter = filter.clone();
+            async move { client.products_page(&filter, cursor.as_ref()).await }
+        })
+    }
+
+    /// One page of orders (`cursor`: the page; `None` for the first). Paging orders is not
+    /// documented by the provider (see the spec); a page is followed only while `totais` says
+    /// there are more and the provider answers the page asked for.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] when the date range ends before it starts, or any other
-    /// [`ErrorKind`].
-    pub async fn send(self) -> Result<types::OrderList> {
-        fetch_orders(self.client, &self.filter, self.filter.page).await
+    /// [`ErrorKind`]; as for products, an order that does not decode is in [`Page::rejected`].
+    pub async fn orders_page(
+        &self,
+        filter: &OrderFilter,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<types::Order>> {
+        let page = page_number(&ops::LIST_ORDERS, cursor)?;
+        let mut req = self.raw.list_orders();
+        if let Some((from, to)) = filter.created {
+            if to < from {
+                return Err(Error::invalid_input(
+                    P,
+                    ops::LIST_ORDERS.id,
+                    "dataFinal",
+                    format!("{to} is before dataInicial {from}"),
+                ));
+            }
+            req = req.data_inicial(from).data_final(to);
+        }
+        if let Some(day) = filter.changed_on {
+            req = req.data_alteracao(day);
+        }
+        if let Some(status) = filter.status {
+            req = req.status(status);
+        }
+        if let Some(carts) = filter.abandoned_carts {
+            req = req.carrinho_abandonado(match carts {
+                AbandonedCarts::Include => types::AbandonedCartFilter::T,
+                AbandonedCarts::Only => types::AbandonedCartFilter::L,
+            });
+        }
+        if let Some(code) = &filter.code {
+            req = req.codigo_pedido(code.clone());
+        }
+        let req = req.page(nonzero(page));
+        let (list, rejected) = call::run_list::<types::OrderList, types::Order, _, _>(
+            self.runtime(),
+            &ops::LIST_ORDERS,
+            req.send(),
+            "/pedidos",
+        )
+        .await?;
+        Ok(into_page(
+            list.pedidos,
+            page,
+            list.totais.as_ref(),
+            rejected,
+        ))
     }
 
-    /// Every matching order, following `totais` when the provider sends it.
-    pub fn stream(self) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
-        let client = self.client.clone();
-        let filter = self.filter;
-        let first = filter.page.unwrap_or(1);
-        paginate::stream(P, ops::LIST_ORDERS.id, first, move |page| {
+    /// Every order matching `filter`, following `totais` when the provider sends it; as
+    /// [`Client::products`] for records that do not decode.
+    pub fn orders(
+        &self,
+        filter: &OrderFilter,
+    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+        let client = self.clone();
+        let filter = filter.clone();
+        paginate::stream(P, ops::LIST_ORDERS.id, None, move |cursor| {
             let client = client.clone();
             let filter = filter.clone();
-            async move {
-                let list = fetch_orders(&client, &filter, Some(page)).await?;
-                let next = next_page(page, list.totais.as_ref());
-                Ok(PageOf {
-                    items: list.pedidos,
-                    next,
-                })
-            }
+            async move { client.orders_page(&filter, cursor.as_ref()).await }
         })
     }
 }
 
-async fn fetch_orders(
-    client: &Client,
-    filter: &OrderFilter,
-    page: Option<u32>,
-) -> Result<types::OrderList> {
-    let mut req = client.raw.list_orders();
-    if let Some((from, to)) = filter.created {
-        if to < from {
-            return Err(Error::invalid_input(
-                P,
-                ops::LIST_ORDERS.id,
-                "dataFinal",
-                format!("{to} is before dataInicial {from}"),
-            ));
+/// The page a cursor names (1 without one).
+fn page_number(op: &'static Operation, cursor: Option<&Cursor>) -> Result<u32> {
+    match cursor {
+        None => Ok(1),
+        Some(Cursor::Number(n)) => u32::try_from(*n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Error::invalid_input(P, op.id, "page", format!("{n} is not a page"))),
+        Some(other) => Err(Error::invalid_input(
+            P,
+            op.id,
+            "page",
+            format!("{other:?} is not a page number (ecomDC pages are numbered)"),
+        )),
+    }
+}
+
+/// Pages are numbered from 1.
+fn nonzero(page: u32) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::MIN.saturating_add(u64::from(page.max(1)) - 1)
+}
+
+/// A page of a list paged by `totais`: the next page while `totalPaginas` says there is one and
+/// the provider answered the page asked for (`paginaAtual`; the order list does not document
+/// paging, and a provider that ignores `page` would send the same page again and again).
+fn into_page<T>(
+    items: Vec<T>,
+    page: u32,
+    totals: Option<&types::Totals>,
+    rejected: Vec<Error>,
+) -> Page<T> {
+    let last = totals.and_then(|t| t.total_paginas.value());
+    let answered = totals.and_then(|t| t.pagina_atual.value());
+    let next = match (last, answered) {
+        (Some(last), answered)
+            if i64::from(page) < last && answered.is_none_or(|a| a == i64::from(page)) =>
+        {
+            Some(Cursor::Number(u64::from(page) + 1))
         }
-        req = req.data_inicial(from).data_final(to);
-    }
-    if let Some(day) = filter.changed_on {
-        req = req.data_alteracao(day);
-    }
-    if let Some(status) = filter.status {
-        req = req.status(status);
-    }
-    if let Some(carts) = filter.carts {
-        req = req.carrinho_abandonado(carts);
-    }
-    if let Some(code) = &filter.code {
-        req = req.codigo_pedido(code.clone());
-    }
-    if let Some(page) = page {
-        req = req.page(nonzero(page));
-    }
-    client.call(&ops::LIST_ORDERS, req.send()).await
+        _ => None,
+    };
+    let count = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+    Page::new(items, next)
+        .with_totals(
+            count(totals.and_then(|t| t.total_produtos.value())),
+            count(last),
+        )
+        .with_rejected(rejected)
 }
 
 #[cfg(test)]

@@ -28,8 +28,9 @@ pub mod orders;
 pub mod sandbox;
 
 pub use crate::common::call::{Unread, Written};
+pub use crate::common::paginate::{Cursor, Page};
 pub use client::{
-    AbandonedCarts, BASE_URL, Client, Credentials, OrdersQuery, ProductsQuery, default_rate_limits,
+    AbandonedCarts, BASE_URL, Client, Credentials, OrderFilter, ProductFilter, default_rate_limits,
 };
 pub use generated::{operations, types};
 pub use images::{ImageAction, ImageSet, ImageUpload};

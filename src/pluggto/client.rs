@@ -18,7 +18,7 @@ use crate::common::call::{self, Written};
 use crate::common::config::{Builder, ProviderDefaults, TokenCredentials, config_error};
 use crate::common::error::{Error, ErrorKind, Provider, Result};
 use crate::common::ops::{Operation, Retry};
-use crate::common::paginate::{self, PageOf};
+use crate::common::paginate::{self, Cursor, Page};
 use crate::common::ratelimit::RateLimits;
 use crate::common::retry::RetryPolicy;
 use crate::common::runtime::Overrides;
@@ -139,6 +139,7 @@ fn defaults() -> ProviderDefaults {
         auth_statuses: &[401],
         idempotency_keys: false,
         operations: ops::find,
+        shapes: generated::schemas::find,
     }
 }
 
@@ -368,6 +369,7 @@ impl fmt::Display for DateRange {
 
 /// Filters of [`Client::orders`]. Unset fields are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OrderFilter {
     /// Created in this range.
     pub created: Option<DateRange>,
@@ -383,12 +385,15 @@ pub struct OrderFilter {
     pub channel_id: Option<String>,
     /// With this external id.
     pub external: Option<String>,
+    /// With this attribute (PluggTo's `attribute` filter).
+    pub attribute: Option<String>,
     /// Page size, 1–100 (default 100).
     pub limit: Option<i64>,
 }
 
 /// Filters of [`Client::products`]. Unset fields are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ProductFilter {
     /// Created in this range.
     pub created: Option<DateRange>,
@@ -398,12 +403,17 @@ pub struct ProductFilter {
     pub sku: Option<String>,
     /// In this category.
     pub category: Option<String>,
+    /// With this attribute (PluggTo's `attribute` filter).
+    pub attribute: Option<String>,
+    /// With this PluggTo id.
+    pub id: Option<String>,
     /// Page size, 1–100 (default 100).
     pub limit: Option<i64>,
 }
 
 /// Filters of [`Client::messages`]. Unset fields are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct MessageFilter {
     /// Created in this range.
     pub created: Option<DateRange>,
@@ -415,40 +425,19 @@ pub struct MessageFilter {
     pub limit: Option<i64>,
 }
 
-impl OrderFilter {
-    /// No filter.
-    pub fn new() -> Self {
-        Self::default()
+crate::common::paginate::filter_setters! {
+    OrderFilter {
+        created: DateRange, modified: DateRange, limit: i64;
+        text: status, sku, channel, channel_id, external, attribute;
     }
-}
-
-impl ProductFilter {
-    /// No filter.
-    pub fn new() -> Self {
-        Self::default()
+    ProductFilter {
+        created: DateRange, modified: DateRange, limit: i64;
+        text: sku, category, attribute, id;
     }
-}
-
-impl MessageFilter {
-    /// No filter.
-    pub fn new() -> Self {
-        Self::default()
+    MessageFilter {
+        created: DateRange, modified: DateRange, limit: i64;
+        text: channel;
     }
-}
-
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    /// Items matching the filters, in all pages.
-    pub total: Option<i64>,
-    /// Items in this page, as PluggTo counts them.
-    pub showing: Option<i64>,
-    /// Page size.
-    pub limit: Option<i64>,
-    /// The items, unwrapped from their envelopes.
-    pub items: Vec<T>,
-    /// Cursor of the next page (the last item's id), or `None` on the last page.
-    pub next: Option<String>,
 }
 
 /// A stock change for one SKU.
@@ -478,31 +467,24 @@ fn limit_of(op: &'static Operation, limit: Option<i64>) -> Result<(i64, NonZeroU
     }
 }
 
-/// The cursor after a page: the last item's id, unless the page was short (the last one).
-fn next_cursor(len: usize, limit: i64, last_id: Option<String>) -> Option<String> {
-    if len == 0 || i64::try_from(len).unwrap_or(i64::MAX) < limit {
-        None
-    } else {
-        last_id
-    }
-}
-
-/// A list answer `{total, showing, limit, result: [{"<Kind>": {...}}]}`.
-trait Listed {
+/// A list answer `{total, showing, limit, result: [{"<Kind>": {...}}]}`: its records (of type
+/// `Entry`, each `{"<Kind>": {...}}`) and how to tell the id of one.
+trait Listed: serde::de::DeserializeOwned + Send {
+    type Entry: serde::de::DeserializeOwned;
     type Item;
-    fn into_parts(self) -> (Option<i64>, Option<i64>, Option<i64>, Vec<Self::Item>);
-    fn cursor(item: &Self::Item) -> Option<String>;
+    fn into_parts(self) -> (Option<i64>, Vec<Self::Item>);
+    fn id(item: &Self::Item) -> Option<String>;
 }
 
 macro_rules! listed {
-    ($($list:ident => $item:ident . $field:ident, |$i:ident| $id:expr;)*) => {
+    ($($list:ident => $entry:ident => $item:ident . $field:ident, |$i:ident| $id:expr;)*) => {
         $(impl Listed for types::$list {
+            type Entry = types::$entry;
             type Item = types::$item;
-            fn into_parts(self) -> (Option<i64>, Option<i64>, Option<i64>, Vec<types::$item>) {
-                let items = self.result.into_iter().map(|e| e.$field).collect();
-                (self.total, self.showing, self.limit, items)
+            fn into_parts(self) -> (Option<i64>, Vec<types::$item>) {
+                (self.total, self.result.into_iter().map(|e| e.$field).collect())
             }
-            fn cursor($i: &types::$item) -> Option<String> {
+            fn id($i: &types::$item) -> Option<String> {
                 $id
             }
         })*
@@ -510,21 +492,45 @@ macro_rules! listed {
 }
 
 listed! {
-    OrderList => Order.order, |o| Some(o.id.clone());
-    ProductList => Product.product, |p| p.id.clone();
-    MessageList => Message.message, |m| Some(m.id.clone());
+    OrderList => OrderEnvelope => Order.order, |o| Some(o.id.clone());
+    ProductList => ProductEnvelope => Product.product, |p| p.id.clone();
+    MessageList => MessageEnvelope => Message.message, |m| Some(m.id.clone());
 }
 
-/// A list answer as a [`Page`], unwrapped, with the cursor of the next page.
-fn into_page<L: Listed>(list: L, limit: i64) -> Page<L::Item> {
-    let (total, showing, page_limit, items) = list.into_parts();
-    let last = items.last().and_then(L::cursor);
-    Page {
-        total,
-        showing,
-        limit: page_limit,
-        next: next_cursor(items.len(), limit, last),
-        items,
+/// A list answer as a [`Page`], unwrapped. The next page starts after the page's last record
+/// (a rejected one included); an empty page is the last. PluggTo documents no end-of-list rule
+/// and no maximum page size (100 is assumed, see the spec), so a short page is not taken as the
+/// last: a provider that serves fewer records than asked would otherwise end the walk early.
+fn into_page<L: Listed>(list: L, rejected: Vec<Error>) -> Page<L::Item> {
+    let (total, items) = list.into_parts();
+    let count = items.len() + rejected.len();
+    let last_rejected = rejected
+        .iter()
+        .filter_map(|e| e.record())
+        .find(|r| r.index + 1 == count)
+        .and_then(|r| r.id.clone());
+    let last = last_rejected.or_else(|| items.last().and_then(L::id));
+    let next = if count == 0 {
+        None
+    } else {
+        last.map(Cursor::After)
+    };
+    Page::new(items, next)
+        .with_totals(total.and_then(|t| u64::try_from(t).ok()), None)
+        .with_rejected(rejected)
+}
+
+/// The id to start after, from a cursor.
+fn after(op: &'static Operation, cursor: Option<&Cursor>) -> Result<Option<String>> {
+    match cursor {
+        None => Ok(None),
+        Some(Cursor::After(id)) => Ok(Some(id.clone())),
+        Some(other) => Err(Error::invalid_input(
+            P,
+            op.id,
+            "next",
+            format!("{other:?} is not an id (PluggTo pages start after the last id read)"),
+        )),
     }
 }
 
@@ -550,29 +556,6 @@ fn non_empty(op: &'static Operation, field: &str, value: &str) -> Result<()> {
 
 impl Client {
     call::facade_basics!(token_requests);
-
-    /// Every item of a cursor-paged list: `page(next)` fetches the page after `next`.
-    fn walk<'a, T, F, Fut>(
-        &'a self,
-        operation: &'static str,
-        page: F,
-    ) -> impl Stream<Item = Result<T>> + Send + 'a
-    where
-        T: Send + 'a,
-        F: Fn(Option<String>) -> Fut + Send + 'a,
-        Fut: std::future::Future<Output = Result<Page<T>>> + Send + 'a,
-    {
-        paginate::stream(P, operation, None::<String>, move |next| {
-            let fut = page(next);
-            async move {
-                let page = fut.await?;
-                Ok(PageOf {
-                    items: page.items,
-                    next: page.next.map(Some),
-                })
-            }
-        })
-    }
 
     // ----- orders -----
 
@@ -639,19 +622,21 @@ impl Client {
         )
     }
 
-    /// One page of orders, starting after the order with id `next` (`None`: the first page).
+    /// One page of orders, starting after the order `cursor` names (`None`: the first page).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] for a limit outside 1–100, or any other [`ErrorKind`].
+    /// [`ErrorKind::InvalidInput`] for a limit outside 1–100 or a cursor that is not an id, or
+    /// any other [`ErrorKind`]. An order that does not decode is not an error of the page: it
+    /// is in [`Page::rejected`] and the other orders are in the page.
     pub async fn orders_page(
         &self,
         filter: &OrderFilter,
-        next: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> Result<Page<types::Order>> {
         let op = &ops::LIST_ORDERS;
-        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let (_, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_orders().limit(page_size);
-        if let Some(n) = next {
+        if let Some(n) = after(op, cursor)? {
             req = req.next(n);
         }
         if let Some(r) = filter.created {
@@ -675,20 +660,42 @@ impl Client {
         if let Some(v) = &filter.external {
             req = req.external(v.clone());
         }
-        let list = self.call(op, req.send()).await?;
-        Ok(into_page(list, limit))
+        if let Some(v) = &filter.attribute {
+            req = req.attribute(v.clone());
+        }
+        self.list(op, req.send()).await
     }
 
-    /// Every order matching `filter`, page after page (one page in memory at a time).
+    /// Every order matching `filter`, page after page (one page in memory at a time). An
+    /// order that does not decode comes out as an `Err` item and the stream goes on; a page
+    /// that cannot be read ends it.
     pub fn orders(
         &self,
         filter: &OrderFilter,
-    ) -> impl Stream<Item = Result<types::Order>> + Send + '_ {
+    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+        let client = self.clone();
         let filter = filter.clone();
-        self.walk(ops::LIST_ORDERS.id, move |next| {
+        paginate::stream(P, ops::LIST_ORDERS.id, None, move |cursor| {
+            let client = client.clone();
             let filter = filter.clone();
-            async move { self.orders_page(&filter, next.as_deref()).await }
+            async move { client.orders_page(&filter, cursor.as_ref()).await }
         })
+    }
+
+    /// One page of a list, its records isolated (see [`Client::orders_page`]).
+    async fn list<L, F>(&self, op: &'static Operation, call: F) -> Result<Page<L::Item>>
+    where
+        L: Listed,
+        F: std::future::Future<
+                Output = std::result::Result<
+                    progenitor_client::ResponseValue<L>,
+                    progenitor_client::Error<types::Error>,
+                >,
+            > + Send,
+    {
+        let (list, rejected) =
+            call::run_list::<L, L::Entry, _, _>(self.runtime(), op, call, "/result").await?;
+        Ok(into_page(list, rejected))
     }
 
     // ----- products and SKUs -----
@@ -785,19 +792,19 @@ impl Client {
         )
     }
 
-    /// One page of products, starting after the product with id `next`.
+    /// One page of products, starting after the product `cursor` names.
     ///
     /// # Errors
     /// As [`Client::orders_page`].
     pub async fn products_page(
         &self,
         filter: &ProductFilter,
-        next: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> Result<Page<types::Product>> {
         let op = &ops::LIST_PRODUCTS;
-        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let (_, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_products().limit(page_size);
-        if let Some(n) = next {
+        if let Some(n) = after(op, cursor)? {
             req = req.next(n);
         }
         if let Some(r) = filter.created {
@@ -812,19 +819,26 @@ impl Client {
         if let Some(v) = &filter.category {
             req = req.category(v.clone());
         }
-        let list = self.call(op, req.send()).await?;
-        Ok(into_page(list, limit))
+        if let Some(v) = &filter.attribute {
+            req = req.attribute(v.clone());
+        }
+        if let Some(v) = &filter.id {
+            req = req.id(v.clone());
+        }
+        self.list(op, req.send()).await
     }
 
-    /// Every product matching `filter`, page after page.
+    /// Every product matching `filter`, page after page; as [`Client::orders`].
     pub fn products(
         &self,
         filter: &ProductFilter,
-    ) -> impl Stream<Item = Result<types::Product>> + Send + '_ {
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+        let client = self.clone();
         let filter = filter.clone();
-        self.walk(ops::LIST_PRODUCTS.id, move |next| {
+        paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
+            let client = client.clone();
             let filter = filter.clone();
-            async move { self.products_page(&filter, next.as_deref()).await }
+            async move { client.products_page(&filter, cursor.as_ref()).await }
         })
     }
 
@@ -927,19 +941,19 @@ impl Client {
         Ok(env.map(|e| e.message))
     }
 
-    /// One page of messages, starting after the message with id `next`.
+    /// One page of messages, starting after the message `cursor` names.
     ///
     /// # Errors
     /// As [`Client::orders_page`].
     pub async fn messages_page(
         &self,
         filter: &MessageFilter,
-        next: Option<&str>,
+        cursor: Option<&Cursor>,
     ) -> Result<Page<types::Message>> {
         let op = &ops::LIST_MESSAGES;
-        let (limit, page_size) = limit_of(op, filter.limit)?;
+        let (_, page_size) = limit_of(op, filter.limit)?;
         let mut req = self.raw.list_messages().limit(page_size);
-        if let Some(n) = next {
+        if let Some(n) = after(op, cursor)? {
             req = req.next(n);
         }
         if let Some(r) = filter.created {
@@ -951,19 +965,20 @@ impl Client {
         if let Some(v) = &filter.channel {
             req = req.channel(v.clone());
         }
-        let list = self.call(op, req.send()).await?;
-        Ok(into_page(list, limit))
+        self.list(op, req.send()).await
     }
 
-    /// Every message matching `filter`, page after page.
+    /// Every message matching `filter`, page after page; as [`Client::orders`].
     pub fn messages(
         &self,
         filter: &MessageFilter,
-    ) -> impl Stream<Item = Result<types::Message>> + Send + '_ {
+    ) -> impl Stream<Item = Result<types::Message>> + Send + 'static {
+        let client = self.clone();
         let filter = filter.clone();
-        self.walk(ops::LIST_MESSAGES.id, move |next| {
+        paginate::stream(P, ops::LIST_MESSAGES.id, None, move |cursor| {
+            let client = client.clone();
             let filter = filter.clone();
-            async move { self.messages_page(&filter, next.as_deref()).await }
+            async move { client.messages_page(&filter, cursor.as_ref()).await }
         })
     }
 }

@@ -35,8 +35,9 @@ pub mod sandbox;
 mod webhook;
 
 pub use crate::common::call::{Unread, Written};
+pub use crate::common::paginate::{Cursor, Page};
 pub use client::{
-    BASE_URL, Client, Credentials, DateRange, MessageFilter, OrderFilter, Page, ProductFilter,
+    BASE_URL, Client, Credentials, DateRange, MessageFilter, OrderFilter, ProductFilter,
     StockChange,
 };
 pub use generated::{operations, types};

@@ -86,7 +86,7 @@ async fn the_token_is_cached_and_sent_with_accept_on_every_request() {
         .await;
     let c = client(&server);
     for _ in 0..5 {
-        c.pending_orders().await.unwrap();
+        c.orders_page(&Default::default(), None).await.unwrap();
     }
     token.assert_calls_async(1).await;
     resource.assert_calls_async(5).await;
@@ -140,7 +140,10 @@ async fn a_second_401_is_an_auth_error_not_a_loop() {
                 .json_body(json!({"message": "Unauthenticated."}));
         })
         .await;
-    let err = client(&server).pending_orders().await.unwrap_err();
+    let err = client(&server)
+        .orders_page(&Default::default(), None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Auth { status: Some(401), message } if message == "Unauthenticated."),
         "{err:?}"
@@ -160,7 +163,10 @@ async fn refused_client_credentials_are_an_auth_error() {
             then.status(401).json_body(json!({"error": "invalid_client", "error_description": "Client authentication failed", "message": "Client authentication failed"}));
         })
         .await;
-    let err = client(&server).pending_orders().await.unwrap_err();
+    let err = client(&server)
+        .orders_page(&Default::default(), None)
+        .await
+        .unwrap_err();
     match err.kind() {
         ErrorKind::Auth { message, .. } => assert!(
             message.contains("Client authentication failed"),

@@ -208,7 +208,7 @@ async fn categories_list_create_update() {
         .await;
     let c = client(&server);
     let cats = c.categories().await.unwrap();
-    assert_eq!(cats[0].descricao.as_deref(), Some("Bebidas"));
+    assert_eq!(cats.items[0].descricao.as_deref(), Some("Bebidas"));
     c.create_category(serde_json::from_value(body_example("create_category")).unwrap())
         .await
         .unwrap();

@@ -50,8 +50,11 @@ async fn orders_read_every_date_format_flag_and_decimal() {
             then.status(200).json_body(example("list_orders", "200"));
         })
         .await;
-    let orders = client(&server).pending_orders().await.unwrap();
-    let o = &orders[0];
+    let orders = client(&server)
+        .orders_page(&Default::default(), None)
+        .await
+        .unwrap();
+    let o = &orders.items[0];
     assert_eq!(
         o.dt_agendamento.value(),
         NaiveDate::from_ymd_opt(1969, 12, 31)
@@ -103,13 +106,17 @@ async fn unknown_statuses_and_promotion_types_are_kept() {
         })
         .await;
     let c = client(&server);
-    let o = &c.pending_orders().await.unwrap()[0];
+    let o = &c
+        .orders_page(&Default::default(), None)
+        .await
+        .unwrap()
+        .items[0];
     assert!(
         matches!(&o.status, types::OrderStatus::Other(s) if s.as_str() == "EM_PREPARO"),
         "{:?}",
         o.status
     );
-    let p = &c.promotions().await.unwrap()[0];
+    let p = &c.promotions().await.unwrap().items[0];
     assert!(matches!(&p.tipo, Some(types::PromotionType::Other(t)) if t.as_str() == "LEVE_MAIS"));
 }
 
@@ -124,7 +131,7 @@ async fn promotion_codes_sent_as_numbers_or_strings_read_as_text() {
                 .json_body(example("list_promotions", "200"));
         })
         .await;
-    let p = &client(&server).promotions().await.unwrap()[0];
+    let p = &client(&server).promotions().await.unwrap().items[0];
     assert_eq!(p.codigo_integracao.get().map(String::as_str), Some("235"));
     assert_eq!(
         p.dt_inicio.get().unwrap().local.date(),

@@ -73,7 +73,13 @@ async fn an_unexpected_value_names_its_json_path() {
             then.status(200).json_body(body);
         })
         .await;
-    let err = client(&server).products().send().await.unwrap_err();
+    // The product is left out of its page, as an error that names the value's JSON path.
+    let page = client(&server)
+        .products_page(&Default::default(), None)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let err = &page.rejected[0];
     match err.kind() {
         ErrorKind::Decode { path, message } => {
             assert_eq!(path, "produtos[0].modelos[0].itens[1].estoque");
@@ -82,6 +88,7 @@ async fn an_unexpected_value_names_its_json_path() {
         other => panic!("{other:?}"),
     }
     assert_eq!(err.operation(), "list_products");
+    assert_eq!(err.record().unwrap().id.as_deref(), Some("1144AXXXXAVD4"));
 }
 
 #[tokio::test]

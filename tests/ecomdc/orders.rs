@@ -1,6 +1,6 @@
 use brcommerce::ErrorKind;
 use brcommerce::common::taxid::{TaxId, TaxIdKind};
-use brcommerce::ecomdc::{AbandonedCarts, PhaseChange, types};
+use brcommerce::ecomdc::{AbandonedCarts, OrderFilter, PhaseChange, types};
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use httpmock::Method::{GET, PUT};
@@ -31,18 +31,15 @@ async fn list_orders_sends_every_filter() {
             then.status(200).json_body(json!({"pedidos": []}));
         })
         .await;
-    let list = client(&server)
-        .orders()
+    let filter = OrderFilter::new()
         .created_between(date(2019, 10, 1), date(2019, 10, 7))
         .changed_on(date(2020, 6, 23))
         .status(types::OrderPhase::Pago)
         .abandoned_carts(AbandonedCarts::Only)
-        .code("UM878212")
-        .send()
-        .await
-        .unwrap();
+        .code("UM878212");
+    let list = client(&server).orders_page(&filter, None).await.unwrap();
     m.assert_async().await;
-    assert!(list.pedidos.is_empty());
+    assert!(list.items.is_empty());
 }
 
 #[tokio::test]
@@ -58,8 +55,11 @@ async fn the_manual_list_payload_decodes_without_losing_data() {
                 .body(fixture("ecomdc/pedidos_manual.json"));
         })
         .await;
-    let list = client(&server).orders().send().await.unwrap();
-    let o = &list.pedidos[0];
+    let list = client(&server)
+        .orders_page(&OrderFilter::new(), None)
+        .await
+        .unwrap();
+    let o = &list.items[0];
     assert_eq!(o.id.as_str(), "201", "numeric id kept as text");
     assert_eq!(
         o.nf.get(),
@@ -142,9 +142,12 @@ async fn an_order_invoiced_by_an_alphanumeric_cnpj_decodes() {
             then.status(200).json_body(page);
         })
         .await;
-    let list = client(&server).orders().send().await.unwrap();
-    let [first, second] = &list.pedidos[..] else {
-        panic!("two orders: {:?}", list.pedidos);
+    let list = client(&server)
+        .orders_page(&OrderFilter::new(), None)
+        .await
+        .unwrap();
+    let [first, second] = &list.items[..] else {
+        panic!("two orders: {:?}", list.items);
     };
     assert_eq!(first.nf.get(), Some(key));
     assert_eq!(first.nf.check(), Ok(key));
@@ -194,10 +197,9 @@ async fn a_reversed_date_range_is_refused_before_sending() {
             then.status(200);
         })
         .await;
+    let filter = OrderFilter::new().created_between(date(2020, 1, 2), date(2020, 1, 1));
     let err = client(&server)
-        .orders()
-        .created_between(date(2020, 1, 2), date(2020, 1, 1))
-        .send()
+        .orders_page(&filter, None)
         .await
         .unwrap_err();
     assert!(
@@ -445,9 +447,7 @@ async fn orders_stream_follows_totais_and_stops_without_them() {
         })
         .await;
     let all: Vec<types::Order> = client(&server)
-        .orders()
-        .status(types::OrderPhase::Novo)
-        .stream()
+        .orders(&OrderFilter::new().status(types::OrderPhase::Novo))
         .try_collect()
         .await
         .unwrap();
@@ -474,7 +474,7 @@ async fn a_failing_page_is_yielded_as_an_error_and_ends_the_stream() {
         })
         .await;
     let items: Vec<_> =
-        futures::StreamExt::collect::<Vec<_>>(client(&server).products().stream()).await;
+        futures::StreamExt::collect::<Vec<_>>(client(&server).products(&Default::default())).await;
     assert_eq!(items.len(), 2);
     assert!(items[0].is_ok());
     let err = items[1].as_ref().unwrap_err();

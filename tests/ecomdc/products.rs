@@ -1,5 +1,5 @@
 use brcommerce::ErrorKind;
-use brcommerce::ecomdc::types;
+use brcommerce::ecomdc::{Cursor, ProductFilter, types};
 use futures::TryStreamExt;
 use httpmock::Method::{GET, POST, PUT};
 use httpmock::MockServer;
@@ -25,16 +25,21 @@ async fn list_products_sends_credentials_and_page_and_decodes_the_manual_example
             then.status(200).json_body(example("list_products", "200"));
         })
         .await;
-    let page = client(&server).products().page(2).send().await.unwrap();
+    let page = client(&server)
+        .products_page(&Default::default(), Some(&Cursor::Number(2)))
+        .await
+        .unwrap();
     m.assert_async().await;
-    assert_eq!(page.produtos.len(), 1);
-    let p = &page.produtos[0];
+    assert_eq!(page.items.len(), 1);
+    let p = &page.items[0];
     assert_eq!(p.codigo, "1144AXXXXAVD4");
     assert_eq!(p.preco.value(), Some(dec!(720)));
     assert_eq!(p.peso.value(), Some(dec!(13)));
     assert_eq!(p.modelos[0].options().len(), 2);
     assert_eq!(p.modelos[0].options()[1].ean.get(), None, "\"\" is no EAN");
-    assert_eq!(page.totais.total_paginas.value(), Some(1));
+    assert_eq!(page.pages, Some(1));
+    assert_eq!(page.total, Some(1));
+    assert!(page.is_last());
 }
 
 #[tokio::test]
@@ -50,9 +55,7 @@ async fn wholesale_prices_flag_is_sent_when_asked() {
         })
         .await;
     client(&server)
-        .products()
-        .wholesale_prices()
-        .send()
+        .products_page(&ProductFilter::new().wholesale_prices(), None)
         .await
         .unwrap();
     m.assert_async().await;
@@ -337,8 +340,7 @@ async fn all_products_stream_over_three_pages_driven_by_totais() {
         );
     }
     let codes: Vec<String> = client(&server)
-        .products()
-        .stream()
+        .products(&ProductFilter::new())
         .map_ok(|p| p.codigo)
         .try_collect()
         .await

@@ -71,7 +71,7 @@ async fn sandbox_stock_and_prices_round_trip() {
         c.set_extra_price("11482379", dec!(1)).await.is_err(),
         "below the product price"
     );
-    let all: Vec<types::Product> = c.products().stream().try_collect().await.unwrap();
+    let all: Vec<types::Product> = c.products(&Default::default()).try_collect().await.unwrap();
     assert_eq!(all.len(), 2);
 }
 

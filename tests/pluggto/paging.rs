@@ -1,5 +1,5 @@
 use brcommerce::ErrorKind;
-use brcommerce::pluggto::{DateRange, MessageFilter, OrderFilter, ProductFilter};
+use brcommerce::pluggto::{Cursor, DateRange, MessageFilter, OrderFilter, ProductFilter};
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
 use httpmock::Method::GET;
@@ -51,10 +51,15 @@ async fn the_order_stream_walks_three_pages_with_the_last_id_as_cursor() {
             then.status(200).json_body(order_page(&["o5"], 5, 2));
         })
         .await;
-    let filter = OrderFilter {
-        limit: Some(2),
-        ..OrderFilter::new()
-    };
+    // A short page is not taken as the last (PluggTo documents no end-of-list rule, audit
+    // P13): the walk ends at an empty page.
+    let end = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/orders").query_param("next", "o5");
+            then.status(200).json_body(order_page(&[], 5, 2));
+        })
+        .await;
+    let filter = OrderFilter::new().limit(2);
     let c = client(&server);
     let ids: Vec<String> = c
         .orders(&filter)
@@ -66,10 +71,11 @@ async fn the_order_stream_walks_three_pages_with_the_last_id_as_cursor() {
     first.assert_async().await;
     second.assert_async().await;
     third.assert_async().await;
+    end.assert_async().await;
 }
 
 #[tokio::test]
-async fn a_page_reports_total_showing_limit_and_the_next_cursor() {
+async fn a_page_reports_its_total_and_the_next_cursor() {
     let server = MockServer::start_async().await;
     token_endpoint(&server, TOKEN, "r1").await;
     server
@@ -84,20 +90,19 @@ async fn a_page_reports_total_showing_limit_and_the_next_cursor() {
             then.status(200).json_body(order_page(&["o7"], 7, 2));
         })
         .await;
-    let filter = OrderFilter {
-        limit: Some(2),
-        ..OrderFilter::new()
-    };
+    let filter = OrderFilter::new().limit(2);
     let c = client(&server);
-    let page = c.orders_page(&filter, Some("o2")).await.unwrap();
+    let after = |id: &str| Cursor::After(id.to_owned());
+    let page = c.orders_page(&filter, Some(&after("o2"))).await.unwrap();
+    assert_eq!(page.total, Some(7));
+    assert_eq!(page.next, Some(after("o4")));
+    let short = c.orders_page(&filter, Some(&after("o6"))).await.unwrap();
+    assert_eq!(short.items.len(), 1);
     assert_eq!(
-        (page.total, page.showing, page.limit),
-        (Some(7), Some(2), Some(2))
+        short.next,
+        Some(after("o7")),
+        "a short page is not the last one"
     );
-    assert_eq!(page.next.as_deref(), Some("o4"));
-    let last = c.orders_page(&filter, Some("o6")).await.unwrap();
-    assert_eq!(last.items.len(), 1);
-    assert_eq!(last.next, None, "a short page is the last one");
 }
 
 #[tokio::test]
@@ -115,12 +120,10 @@ async fn date_ranges_are_sent_the_way_pluggto_expects() {
             then.status(200).json_body(order_page(&[], 0, 100));
         })
         .await;
-    let filter = OrderFilter {
-        created: Some(DateRange::new(day(2024, 1, 1), day(2024, 1, 31)).unwrap()),
-        modified: Some(DateRange::new(day(2024, 2, 1), day(2024, 2, 1)).unwrap()),
-        status: Some("approved".into()),
-        ..OrderFilter::new()
-    };
+    let filter = OrderFilter::new()
+        .created(DateRange::new(day(2024, 1, 1), day(2024, 1, 31)).unwrap())
+        .modified(DateRange::new(day(2024, 2, 1), day(2024, 2, 1)).unwrap())
+        .status("approved");
     let all: Vec<_> = client(&server).orders(&filter).try_collect().await.unwrap();
     assert!(all.is_empty());
     filtered.assert_async().await;
@@ -144,10 +147,7 @@ async fn a_limit_outside_1_to_100_is_refused_before_sending() {
     let token = token_endpoint(&server, TOKEN, "r1").await;
     let c = client(&server);
     for limit in [0, 101] {
-        let filter = ProductFilter {
-            limit: Some(limit),
-            ..ProductFilter::new()
-        };
+        let filter = ProductFilter::new().limit(limit);
         let err = c.products_page(&filter, None).await.unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::InvalidInput { field, .. } if field == "limit"));
     }
@@ -162,23 +162,40 @@ async fn products_and_messages_page_the_same_way() {
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/products")
-                .query_param("sku", "pai-var1");
+                .query_param("sku", "pai-var1")
+                .query_param_missing("next");
             then.status(200).json_body(example("list_products", "200"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/products")
+                .query_param_exists("next");
+            then.status(200)
+                .json_body(json!({"total": 1, "result": []}));
         })
         .await;
     let messages = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/messages")
-                .query_param("channel", "mercadolivre");
+                .query_param("channel", "mercadolivre")
+                .query_param_missing("next");
             then.status(200).json_body(example("list_messages", "200"));
         })
         .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/messages")
+                .query_param_exists("next");
+            then.status(200)
+                .json_body(json!({"total": 1, "result": []}));
+        })
+        .await;
     let c = client(&server);
-    let filter = ProductFilter {
-        sku: Some("pai-var1".into()),
-        ..ProductFilter::new()
-    };
+    let filter = ProductFilter::new().sku("pai-var1");
     let ps: Vec<_> = c.products(&filter).try_collect().await.unwrap();
     let expected = example("list_products", "200")["result"]
         .as_array()
@@ -186,10 +203,7 @@ async fn products_and_messages_page_the_same_way() {
         .len();
     assert_eq!(ps.len(), expected);
     products.assert_async().await;
-    let filter = MessageFilter {
-        channel: Some("mercadolivre".into()),
-        ..MessageFilter::new()
-    };
+    let filter = MessageFilter::new().channel("mercadolivre");
     let ms: Vec<_> = c.messages(&filter).try_collect().await.unwrap();
     assert_eq!(
         ms.len(),
@@ -218,10 +232,7 @@ async fn an_error_mid_stream_is_yielded_once_and_ends_the_stream() {
                 .json_body(json!({"error": "Not Found", "message": "cursor expired"}));
         })
         .await;
-    let filter = OrderFilter {
-        limit: Some(2),
-        ..OrderFilter::new()
-    };
+    let filter = OrderFilter::new().limit(2);
     let c = client(&server);
     let items: Vec<_> = c.orders(&filter).collect().await;
     assert_eq!(items.len(), 3);

@@ -89,8 +89,11 @@ async fn flow() -> Step<String> {
 
     // 1. ConnectPlug: products and their stock.
     progress(1, "ConnectPlug: read products and stock");
-    let listed: Vec<connectplug::types::Product> =
-        erp.products().try_collect().await.map_err(err)?;
+    let listed: Vec<connectplug::types::Product> = erp
+        .products(&Default::default())
+        .try_collect()
+        .await
+        .map_err(err)?;
     let mut products = Vec::new();
     for p in &listed {
         let balance = erp.product_balance(p.id).await.map_err(err)?;

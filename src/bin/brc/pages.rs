@@ -1,13 +1,17 @@
 //! `--all-pages`: runs a list operation page after page through the crate's pagination layer
 //! and prints each item as one JSON line.
 
-use brcommerce::common::paginate::{self, PageOf};
 use brcommerce::{Error, ErrorKind, Provider};
-use futures::StreamExt;
 use serde_json::Value;
 
 use crate::creds::Target;
 use crate::output::{Failure, Printer};
+
+/// One fetched page: its items and the cursor of the next one.
+struct Fetched {
+    items: Vec<Value>,
+    next: Option<String>,
+}
 
 /// How a provider pages and where its items are.
 #[derive(Clone, Copy)]
@@ -77,7 +81,7 @@ pub async fn all(
         Style::Numbered { .. } => "1".to_owned(),
         Style::Cursor => String::new(),
     };
-    let stream = paginate::stream(provider_of(provider), op_name, first, |cursor: String| {
+    let fetch = |cursor: String| {
         let mut argv: Vec<String> = args.to_vec();
         match style {
             Style::Numbered { per_page } => {
@@ -149,21 +153,27 @@ pub async fn all(
                     }
                 }
             };
-            Ok(PageOf { items, next })
+            Ok::<_, Error>(Fetched { items, next })
         }
-    });
-    let mut stream = std::pin::pin!(stream);
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(v) => println!("{}", serde_json::to_string(&v).unwrap_or_default()),
-            Err(e) => {
-                return Err(match e.kind() {
-                    ErrorKind::InvalidInput { message, .. } => Failure::Usage(message.clone()),
-                    ErrorKind::Provider(p) => Failure::Call(p.message.clone()),
-                    _ => Failure::Call(e.to_string()),
-                });
+    };
+    let mut cursor = first;
+    loop {
+        let page = fetch(cursor.clone()).await.map_err(|e| match e.kind() {
+            ErrorKind::InvalidInput { message, .. } => Failure::Usage(message.clone()),
+            ErrorKind::Provider(p) => Failure::Call(p.message.clone()),
+            _ => Failure::Call(e.to_string()),
+        })?;
+        for v in &page.items {
+            println!("{}", serde_json::to_string(v).unwrap_or_default());
+        }
+        match page.next {
+            None => return Ok(()),
+            Some(next) if next == cursor => {
+                return Err(Failure::Call(
+                    "the provider returned the same page cursor again".to_owned(),
+                ));
             }
+            Some(next) => cursor = next,
         }
     }
-    Ok(())
 }
