@@ -32,7 +32,7 @@ crate::generated_client!("pluggto");
 mod client;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-mod webhook;
+pub(crate) mod webhook;
 
 pub use client::{
     BASE_URL, Client, Credentials, DateRange, MessageFilter, OrderFilter, Page, ProductFilter,

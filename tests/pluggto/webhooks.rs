@@ -121,7 +121,8 @@ async fn a_sku_notification_fetches_by_sku_and_a_deleted_sku_fetches_nothing() {
     let by_id = server
         .mock_async(|when, then| {
             when.method(GET).path_includes("/products/");
-            then.status(404).json_body(serde_json::json!({"message": "wrong route"}));
+            then.status(404)
+                .json_body(serde_json::json!({"message": "wrong route"}));
         })
         .await;
     let c = client(&server);
@@ -135,17 +136,20 @@ async fn a_sku_notification_fetches_by_sku_and_a_deleted_sku_fetches_nothing() {
     ));
     by_sku.assert_async().await;
     // The notification page's own example: the SKU is gone, there is nothing to read.
-    let n = parse_notification(
-        br#"{"type":"skus","id":"parent-6385","action":"deleted","user":129}"#,
-    )
-    .unwrap();
+    let n =
+        parse_notification(br#"{"type":"skus","id":"parent-6385","action":"deleted","user":129}"#)
+            .unwrap();
     assert_eq!(
         c.fetch_notified(&n).await.unwrap(),
         Notified::DeletedSku {
             sku: "parent-6385".into()
         }
     );
-    assert_eq!(by_sku.calls_async().await, 1, "a deleted SKU is not fetched");
+    assert_eq!(
+        by_sku.calls_async().await,
+        1,
+        "a deleted SKU is not fetched"
+    );
     assert_eq!(by_id.calls_async().await, 0);
     assert_eq!(token.calls_async().await, 1);
 }
@@ -177,7 +181,11 @@ async fn products_fetch_by_id_and_messages_and_invoices_fetch_nothing() {
             Notified::Unknown(kind.into())
         );
     }
-    assert_eq!(product.calls_async().await, 1, "messages and invoices are not fetched");
+    assert_eq!(
+        product.calls_async().await,
+        1,
+        "messages and invoices are not fetched"
+    );
 }
 
 #[test]
