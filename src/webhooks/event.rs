@@ -220,8 +220,8 @@ impl Event {
 ///
 /// ```
 /// use brcommerce::webhooks::{Event, Handler, HandlerError};
-/// struct Sync;
-/// impl Handler for Sync {
+/// struct Printer;
+/// impl Handler for Printer {
 ///     async fn handle(&self, event: Event) -> Result<(), HandlerError> {
 ///         println!("{}", event.to_json());
 ///         Ok(())

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use brcommerce::webhooks::{Event, Payload, Receiver, Resource};
+//! use brcommerce::webhooks::{Event, HandlerError, Payload, Receiver, Resource};
 //! use brcommerce::pluggto::{self, Notified};
 //!
 //! let hub = pluggto::Client::new(pluggto::Credentials::password("id", "secret", "user", "pass"))?;
@@ -16,7 +16,7 @@
 //!             other => println!("{other:?}"),
 //!         }
 //!     }
-//!     Ok(())
+//!     Ok::<(), HandlerError>(())
 //! })
 //! // Register https://your.host/hooks/<token>/pluggto with PluggTo and
 //! // https://your.host/hooks/<token>/ecomdc in the ecomDC admin ("Callbacks" tab).
@@ -24,7 +24,7 @@
 //! .pluggto(hub)
 //! .freight(|request: pluggto::types::FreightRequest| async move {
 //!     let _ = request.destination_postalcode;
-//!     Ok(pluggto::types::FreightResponse(vec![]))
+//!     Ok::<_, HandlerError>(pluggto::types::FreightResponse(vec![]))
 //! })
 //! .start()?;
 //!
@@ -294,7 +294,10 @@ impl Builder {
         self
     }
 
-    /// How many events are handled at the same time by this instance (default 8).
+    /// How many events are handled at the same time by this instance (default 32). A handler
+    /// waiting in [`Event::fetch`] for the coalescing window holds its place meanwhile (waiting
+    /// costs a task, not a thread), so this bounds the reads per second to about
+    /// `handlers / coalesce_window` (16/s with the defaults, above ecomDC's GET quota of 1/s).
     pub fn concurrency(mut self, handlers: usize) -> Self {
         self.concurrency = handlers.max(1);
         self
@@ -406,6 +409,22 @@ impl Builder {
     }
 }
 
+/// A handler that writes each event as one line of JSON ([`Event::to_json`]) to `out`, flushed
+/// after each line: what `brc listen` runs, to watch callbacks arrive.
+pub fn ndjson<W: std::io::Write + Send + 'static>(out: W) -> impl Handler {
+    let out = Arc::new(std::sync::Mutex::new(out));
+    move |event: Event| {
+        let out = out.clone();
+        async move {
+            let line = event.to_json().to_string();
+            let mut out = lock(&out);
+            writeln!(out, "{line}")?;
+            out.flush()?;
+            Ok::<(), HandlerError>(())
+        }
+    }
+}
+
 /// A running receiver: the router to mount and the handler tasks behind it; see the
 /// [module docs](self).
 pub struct Receiver {
@@ -467,7 +486,7 @@ impl Receiver {
             dead_capacity: 10_000,
             dedup_window: Duration::from_secs(2),
             coalesce_window: Duration::from_secs(2),
-            concurrency: 8,
+            concurrency: 32,
             retry: RetryPolicy {
                 attempts: 8,
                 first: Duration::from_secs(1),

@@ -117,6 +117,11 @@ impl Queue {
             Queue::Redis(q) => q.requeue_dead_letters().await,
         }
     }
+    /// Whether a `next` may be dropped halfway without taking events away (Redis: no, the
+    /// server hands them to this consumer even if the answer is never read).
+    pub(crate) fn cancel_safe(&self) -> bool {
+        matches!(self, Queue::Memory(_))
+    }
     /// How often a handler must call [`Queue::keep_alive`] (None: never).
     pub(crate) fn keep_alive_every(&self) -> Option<Duration> {
         match self {

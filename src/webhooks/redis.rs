@@ -79,7 +79,7 @@ end
 return 'gone'";
 
 /// A queue in Redis Streams shared by every receiver instance with the same name; see the
-/// [module docs](super#the-redis-queue). Give it to
+/// [module docs](super#queues). Give it to
 /// [`Builder::redis_queue`](super::Builder::redis_queue).
 pub struct RedisQueue {
     conn: RedisConnection,
@@ -406,22 +406,32 @@ impl RedisQueue {
         }
     }
 
-    pub(crate) async fn ack(&self, d: Delivery) -> Result<(), QueueError> {
-        let mut c = self.conn.conn().map_err(|e| unavailable(&e))?;
-        ::redis::pipe()
-            .atomic()
-            .cmd("XACK")
+    /// Adds "acknowledge and delete `d`'s entry" to `pipe`.
+    fn finish(&self, pipe: &mut ::redis::Pipeline, d: &Delivery) {
+        pipe.cmd("XACK")
             .arg(&self.stream)
             .arg(&self.name)
-            .arg(Self::entry(&d))
+            .arg(Self::entry(d))
             .ignore()
             .cmd("XDEL")
             .arg(&self.stream)
-            .arg(Self::entry(&d))
-            .ignore()
+            .arg(Self::entry(d))
+            .ignore();
+    }
+
+    /// Runs `pipe` as one transaction.
+    async fn transaction(&self, pipe: &mut ::redis::Pipeline) -> Result<(), QueueError> {
+        let mut c = self.conn.conn().map_err(|e| unavailable(&e))?;
+        pipe.atomic()
             .query_async::<()>(&mut c)
             .await
             .map_err(|e| unavailable(&e))
+    }
+
+    pub(crate) async fn ack(&self, d: Delivery) -> Result<(), QueueError> {
+        let mut pipe = ::redis::pipe();
+        self.finish(&mut pipe, &d);
+        self.transaction(&mut pipe).await
     }
 
     pub(crate) async fn retry(&self, d: Delivery, delay: Duration) -> Result<(), QueueError> {
@@ -430,26 +440,14 @@ impl RedisQueue {
         member.push(b'\n');
         member.extend_from_slice(&d.raw);
         let due = now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        let mut c = self.conn.conn().map_err(|e| unavailable(&e))?;
-        ::redis::pipe()
-            .atomic()
-            .cmd("ZADD")
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("ZADD")
             .arg(&self.retry)
             .arg(due)
             .arg(member)
-            .ignore()
-            .cmd("XACK")
-            .arg(&self.stream)
-            .arg(&self.name)
-            .arg(Self::entry(&d))
-            .ignore()
-            .cmd("XDEL")
-            .arg(&self.stream)
-            .arg(Self::entry(&d))
-            .ignore()
-            .query_async::<()>(&mut c)
-            .await
-            .map_err(|e| unavailable(&e))
+            .ignore();
+        self.finish(&mut pipe, &d);
+        self.transaction(&mut pipe).await
     }
 
     pub(crate) async fn dead(
@@ -459,27 +457,12 @@ impl RedisQueue {
     ) -> Result<(), QueueError> {
         let json = serde_json::to_vec(&letter)
             .map_err(|e| QueueError::Unavailable(format!("dead letter: {e}")))?;
-        let mut c = self.conn.conn().map_err(|e| unavailable(&e))?;
         let mut pipe = ::redis::pipe();
-        pipe.atomic()
-            .cmd("RPUSH")
-            .arg(&self.dead)
-            .arg(json)
-            .ignore();
+        pipe.cmd("RPUSH").arg(&self.dead).arg(json).ignore();
         if let Some(d) = &d {
-            pipe.cmd("XACK")
-                .arg(&self.stream)
-                .arg(&self.name)
-                .arg(Self::entry(d))
-                .ignore()
-                .cmd("XDEL")
-                .arg(&self.stream)
-                .arg(Self::entry(d))
-                .ignore();
+            self.finish(&mut pipe, d);
         }
-        pipe.query_async::<()>(&mut c)
-            .await
-            .map_err(|e| unavailable(&e))
+        self.transaction(&mut pipe).await
     }
 
     pub(crate) async fn keep_alive(&self, d: &Delivery) {

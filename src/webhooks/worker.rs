@@ -66,6 +66,9 @@ pub(crate) async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut running = JoinSet::new();
     loop {
         while running.try_join_next().is_some() {}
+        if *stop.borrow() {
+            break;
+        }
         let first = tokio::select! {
             p = slots.clone().acquire_owned() => p,
             _ = stop.wait_for(|s| *s) => break,
@@ -78,9 +81,15 @@ pub(crate) async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 Err(_) => break,
             }
         }
-        let batch = tokio::select! {
-            b = core.queue.next(permits.len()) => b,
-            _ = stop.wait_for(|s| *s) => break,
+        let batch = if core.queue.cancel_safe() {
+            tokio::select! {
+                b = core.queue.next(permits.len()) => b,
+                _ = stop.wait_for(|s| *s) => break,
+            }
+        } else {
+            // A Redis read is not abandoned halfway: events it took would wait for another
+            // instance to claim them. It returns within its block time; they are handled.
+            core.queue.next(permits.len()).await
         };
         match batch {
             Ok(deliveries) => {

@@ -218,7 +218,13 @@ async fn ten_thousand_notifications_with_ten_percent_repeats_are_handled_once_ea
 async fn a_restart_loses_nothing() {
     let redis = RedisServer::start();
     let log = Log::default();
-    let first = instance(&redis, "restart", 0, &log, Duration::ZERO, |b| b);
+    // A claim delay longer than the test: the events must be read, not claimed from a stopped
+    // consumer.
+    let conn = RedisConnection::open(&redis.url()).unwrap();
+    let slow_claims = |b: Builder| {
+        b.redis_queue(RedisQueue::new(&conn, "restart").claim_idle(Duration::from_secs(60)))
+    };
+    let first = instance(&redis, "restart", 0, &log, Duration::ZERO, slow_claims);
     // Stop handling first: the endpoints still accept, into Redis.
     first.shutdown().await;
     let base = serve(&first).await;
@@ -232,7 +238,7 @@ async fn a_restart_loses_nothing() {
     }
     drop(first);
     assert!(log.lock().unwrap().is_empty());
-    let second = instance(&redis, "restart", 1, &log, Duration::ZERO, |b| b);
+    let second = instance(&redis, "restart", 1, &log, Duration::ZERO, slow_claims);
     eventually("the restarted instance handles all 20", || {
         log.lock().unwrap().len() == 20
     })
