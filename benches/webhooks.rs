@@ -134,38 +134,40 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let mut targets = Vec::new();
-    targets.push(Target {
-        name: "bare axum 200 (baseline)",
-        url: format!(
-            "{}/{TOKEN}/pluggto",
-            serve_in_thread(|| (
-                Router::new().route(
-                    "/{token}/pluggto",
-                    post(|_: axum::body::Bytes| async { StatusCode::OK })
-                ),
-                None
-            ))
-        ),
-        handled: None,
-        per_second: Vec::new(),
-        latencies: Vec::new(),
-    });
     let handled = Arc::new(AtomicU64::new(0));
     let h = handled.clone();
-    targets.push(Target {
-        name: "receiver, in-process queue",
-        url: format!(
-            "{}/{TOKEN}/pluggto",
-            serve_in_thread(move || {
-                let r = receiver(h, |b| b);
-                (r.router(), Some(r))
-            })
-        ),
-        handled: Some(handled),
-        per_second: Vec::new(),
-        latencies: Vec::new(),
-    });
+    #[allow(unused_mut)]
+    let mut targets = vec![
+        Target {
+            name: "bare axum 200 (baseline)",
+            url: format!(
+                "{}/{TOKEN}/pluggto",
+                serve_in_thread(|| (
+                    Router::new().route(
+                        "/{token}/pluggto",
+                        post(|_: axum::body::Bytes| async { StatusCode::OK })
+                    ),
+                    None
+                ))
+            ),
+            handled: None,
+            per_second: Vec::new(),
+            latencies: Vec::new(),
+        },
+        Target {
+            name: "receiver, in-process queue",
+            url: format!(
+                "{}/{TOKEN}/pluggto",
+                serve_in_thread(move || {
+                    let r = receiver(h, |b| b);
+                    (r.router(), Some(r))
+                })
+            ),
+            handled: Some(handled),
+            per_second: Vec::new(),
+            latencies: Vec::new(),
+        },
+    ];
     #[cfg(feature = "redis")]
     let _redis = {
         let server = redis_server::RedisServer::start();

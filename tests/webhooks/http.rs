@@ -148,7 +148,7 @@ async fn a_header_secret_and_an_address_allow_list() {
     };
     assert_eq!(send("s3cr3t-s3cr3t-s3cr3X").await.unwrap().status(), 404);
     assert_eq!(send("s3cr3t-s3cr3t-s3cr3t").await.unwrap().status(), 200);
-    eventually("handled", || seen.len() == 1).await;
+    eventually("handled", || seen.count() == 1).await;
 
     let (outside, _, _rx) = recording(|b| b.allow_from(["10.0.0.0/8".parse().unwrap()]));
     let base = serve(&outside).await;
@@ -191,7 +191,7 @@ async fn a_body_over_the_limit_gets_413() {
     .await;
     assert_eq!(r.status(), 413);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(seen.len(), 0);
+    assert_eq!(seen.count(), 0);
     assert_eq!(receiver.stats().queued, 0);
 }
 
@@ -213,7 +213,7 @@ async fn malformed_json_gets_400_and_a_redacted_dead_letter() {
     assert!(letter.body.contains(r#""id": "o1""#), "{}", letter.body);
     assert!(!letter.body.contains("abc123"), "redacted: {}", letter.body);
     assert!(!letter.replayable);
-    assert_eq!(seen.len(), 0);
+    assert_eq!(seen.count(), 0);
     assert_eq!(receiver.requeue_dead_letters().await.unwrap(), 0);
 }
 
@@ -230,7 +230,7 @@ async fn a_payload_that_stops_typing_is_kept_as_a_dead_letter() {
     assert_eq!(dead[0].body, body);
     assert!(dead[0].replayable);
     assert!(dead[0].error.contains("id"), "{}", dead[0].error);
-    assert_eq!(seen.len(), 0);
+    assert_eq!(seen.count(), 0);
 }
 
 #[tokio::test]
@@ -406,9 +406,9 @@ async fn repeats_within_the_window_are_handled_once() {
             .status(),
         200
     );
-    eventually("handled", || seen.len() == 5).await;
+    eventually("handled", || seen.count() == 5).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(seen.len(), 5, "{:#?}", seen.all());
+    assert_eq!(seen.count(), 5, "{:#?}", seen.all());
     assert_eq!(receiver.stats().duplicates, 4);
 }
 

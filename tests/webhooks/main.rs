@@ -35,7 +35,7 @@ impl Seen {
     pub fn all(&self) -> Vec<serde_json::Value> {
         self.0.lock().unwrap().clone()
     }
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()
     }
 }

@@ -8,29 +8,24 @@ use brcommerce::ecomdc::callbacks::{Callback, Fetched};
 use brcommerce::ecomdc::sandbox::EcomdcSandbox;
 use brcommerce::pluggto::Notified;
 use brcommerce::pluggto::sandbox::PluggtoSandbox;
-use brcommerce::webhooks::{Event, HandlerError, Payload, Receiver, Resource};
+use brcommerce::webhooks::{Event, Handler, HandlerError, Payload, Receiver, Resource};
 use serde_json::json;
 
 use super::{TOKEN, eventually, serve};
 
 type Got = Arc<Mutex<Vec<(Payload, Resource)>>>;
 
-fn handler(
-    got: &Got,
-) -> impl Fn(Event) -> futures::future::BoxFuture<'static, Result<(), HandlerError>>
-+ Send
-+ Sync
-+ 'static {
+fn handler(got: &Got) -> impl Handler {
     let got = got.clone();
     move |event: Event| {
         let got = got.clone();
-        Box::pin(async move {
+        async move {
             let resource = event.fetch().await?;
             got.lock()
                 .unwrap()
                 .push((event.payload().clone(), resource));
-            Ok(())
-        })
+            Ok::<(), HandlerError>(())
+        }
     }
 }
 

@@ -118,7 +118,7 @@ async fn sandboxes(
     let hub = brcommerce::pluggto::Client::builder(PluggtoSandbox::credentials())
         .base_url(pluggto.base_url())
         .build()?;
-    hub.update_stock("pai-var1", brcommerce::pluggto::StockChange::Set(4))
+    hub.update_stock("pai", brcommerce::pluggto::StockChange::Set(4))
         .await?;
     // Let the first callbacks arrive before the notice about Ctrl-C.
     tokio::time::sleep(Duration::from_millis(300)).await;
