@@ -368,7 +368,7 @@ impl Builder {
             #[cfg(feature = "redis")]
             QueueChoice::Redis(mut q) => {
                 q.dedup_window = self.dedup_window;
-                Queue::Redis(q)
+                Queue::Redis(*q)
             }
         };
         #[allow(unused_mut)]

@@ -39,10 +39,12 @@ pub(crate) enum Ticket {
     Redis(String),
 }
 
+// One value per receiver, behind an `Arc`: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Queue {
     Memory(MemoryQueue),
     #[cfg(feature = "redis")]
-    Redis(Box<super::redis::RedisQueue>),
+    Redis(super::redis::RedisQueue),
 }
 
 impl Queue {
