@@ -28,6 +28,8 @@ pub(crate) enum QueueError {
 pub(crate) struct Delivery {
     pub(crate) envelope: Envelope,
     pub(crate) raw: Bytes,
+    // Read by the Redis queue; the in-process one only holds it (its permit) until dropped.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) ticket: Ticket,
 }
 
@@ -66,7 +68,10 @@ impl Queue {
     }
     pub(crate) async fn ack(&self, d: Delivery) -> Result<(), QueueError> {
         match self {
-            Queue::Memory(_) => Ok(()),
+            Queue::Memory(_) => {
+                drop(d);
+                Ok(())
+            }
             #[cfg(feature = "redis")]
             Queue::Redis(q) => q.ack(d).await,
         }
@@ -90,6 +95,7 @@ impl Queue {
         match self {
             Queue::Memory(q) => {
                 q.dead(letter);
+                drop(d);
                 Ok(())
             }
             #[cfg(feature = "redis")]

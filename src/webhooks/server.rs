@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -36,7 +35,7 @@ pub(crate) struct Shared {
     #[cfg(feature = "pluggto")]
     pub(crate) quoter: Option<Box<dyn super::event::DynQuoter>>,
     #[cfg(feature = "pluggto")]
-    pub(crate) freight_timeout: Duration,
+    pub(crate) freight_timeout: std::time::Duration,
 }
 
 /// How much of a body that is not JSON is kept in its dead letter.
