@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use super::common::{response_example, schema_example};
-use super::{TOKEN, eventually, post, recording, serve, webhook_examples};
+use super::{TOKEN, eventually, post, recording, serve, started, webhook_examples};
 
 fn pluggto_client(server: &MockServer) -> pluggto::Client {
     pluggto::Client::builder(pluggto::Credentials::password(
@@ -90,13 +90,11 @@ async fn a_wrong_token_gets_404_and_costs_no_fetch() {
         event.fetch().await?;
         Ok::<(), HandlerError>(())
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .pluggto(pluggto_client(&server))
-        .coalesce_window(Duration::ZERO)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| {
+        b.pluggto(pluggto_client(&server))
+            .coalesce_window(Duration::ZERO)
+    })
+    .await;
     let body = json!({"type": "orders", "id": "o1", "action": "updated", "user": 1}).to_string();
     let wrong = "0123456789abcdef0123456789abcdeX";
     for url in [
@@ -248,12 +246,10 @@ async fn a_handler_failing_twice_then_succeeding_is_processed_once() {
             Ok(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .retries(5, Duration::from_millis(10), Duration::from_millis(40))
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| {
+        b.retries(5, Duration::from_millis(10), Duration::from_millis(40))
+    })
+    .await;
     let body = schema_example("ecomdc", "CallbackEstoque").to_string();
     assert_eq!(
         post(&format!("{base}/{TOKEN}/ecomdc"), body).await.status(),
@@ -283,12 +279,10 @@ async fn a_handler_that_keeps_failing_ends_in_the_dead_letters_and_can_be_replay
             Ok(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .retries(3, Duration::from_millis(5), Duration::from_millis(10))
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| {
+        b.retries(3, Duration::from_millis(5), Duration::from_millis(10))
+    })
+    .await;
     let body = schema_example("ecomdc", "CallbackPedido").to_string();
     assert_eq!(
         post(&format!("{base}/{TOKEN}/ecomdc"), body.clone())
@@ -323,13 +317,7 @@ async fn a_full_in_process_queue_answers_503_and_drops_nothing() {
             Ok::<(), HandlerError>(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .memory_queue(5)
-        .concurrency(2)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| b.memory_queue(5).concurrency(2)).await;
     let body = |i: usize| {
         json!({"type": "orders", "id": format!("o{i}"), "action": "created", "user": 1}).to_string()
     };
@@ -440,13 +428,11 @@ async fn notifications_about_one_resource_share_one_fetch() {
             Ok::<(), HandlerError>(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .pluggto(pluggto_client(&server))
-        .coalesce_window(Duration::from_secs(2))
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| {
+        b.pluggto(pluggto_client(&server))
+            .coalesce_window(Duration::from_secs(2))
+    })
+    .await;
     // A burst: created, then three different updates, about one order; plus a SKU and a
     // deleted SKU (which costs nothing).
     let id = "5877efb70280833e402e54bc";
@@ -533,13 +519,10 @@ async fn an_ecomdc_callback_reads_the_stock_and_the_order_back() {
             Ok::<(), HandlerError>(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .ecomdc(client)
-        .coalesce_window(Duration::ZERO)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (_receiver, base) = started(handler, |b| {
+        b.ecomdc(client).coalesce_window(Duration::ZERO)
+    })
+    .await;
     for schema in ["CallbackEstoque", "CallbackPedido"] {
         let body = schema_example("ecomdc", schema).to_string();
         assert_eq!(
@@ -668,11 +651,7 @@ async fn shutdown_waits_for_running_handlers() {
             Ok::<(), HandlerError>(())
         }
     };
-    let receiver = Receiver::builder(handler)
-        .path_token(TOKEN)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (receiver, base) = started(handler, |b| b).await;
     let body = schema_example("ecomdc", "CallbackEstoque").to_string();
     assert_eq!(
         post(&format!("{base}/{TOKEN}/ecomdc"), body).await.status(),

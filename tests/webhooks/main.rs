@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use brcommerce::webhooks::{Builder, Event, HandlerError, Receiver};
+use brcommerce::webhooks::{Builder, Event, Handler, HandlerError, Receiver};
 use tokio::sync::mpsc;
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -25,6 +25,18 @@ pub async fn serve(receiver: &Receiver) -> String {
         .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
+}
+
+/// A receiver for `handler` with the test token, configured by `configure`, started and served.
+pub async fn started(
+    handler: impl Handler,
+    configure: impl FnOnce(Builder) -> Builder,
+) -> (Receiver, String) {
+    let receiver = configure(Receiver::builder(handler).path_token(TOKEN))
+        .start()
+        .unwrap();
+    let base = serve(&receiver).await;
+    (receiver, base)
 }
 
 /// What a test handler saw: each event as JSON, in order.

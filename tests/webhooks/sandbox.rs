@@ -8,10 +8,10 @@ use brcommerce::ecomdc::callbacks::{Callback, Fetched};
 use brcommerce::ecomdc::sandbox::EcomdcSandbox;
 use brcommerce::pluggto::Notified;
 use brcommerce::pluggto::sandbox::PluggtoSandbox;
-use brcommerce::webhooks::{Event, Handler, HandlerError, Payload, Receiver, Resource};
+use brcommerce::webhooks::{Event, Handler, HandlerError, Payload, Resource};
 use serde_json::json;
 
-use super::{TOKEN, eventually, serve};
+use super::{TOKEN, eventually, started};
 
 type Got = Arc<Mutex<Vec<(Payload, Resource)>>>;
 
@@ -37,13 +37,10 @@ async fn ecomdc_stock_and_order_changes_reach_the_handler() {
         .build()
         .unwrap();
     let got = Got::default();
-    let receiver = Receiver::builder(handler(&got))
-        .path_token(TOKEN)
-        .ecomdc(client.clone())
-        .coalesce_window(Duration::ZERO)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (_receiver, base) = started(handler(&got), |b| {
+        b.ecomdc(client.clone()).coalesce_window(Duration::ZERO)
+    })
+    .await;
     sandbox
         .send_callbacks_to(&format!("{base}/{TOKEN}/ecomdc"))
         .unwrap();
@@ -101,13 +98,10 @@ async fn pluggto_order_changes_reach_the_handler() {
         .build()
         .unwrap();
     let got = Got::default();
-    let receiver = Receiver::builder(handler(&got))
-        .path_token(TOKEN)
-        .pluggto(hub.clone())
-        .coalesce_window(Duration::ZERO)
-        .start()
-        .unwrap();
-    let base = serve(&receiver).await;
+    let (_receiver, base) = started(handler(&got), |b| {
+        b.pluggto(hub.clone()).coalesce_window(Duration::ZERO)
+    })
+    .await;
     sandbox
         .send_callbacks_to(&format!("{base}/{TOKEN}/pluggto"))
         .unwrap();
