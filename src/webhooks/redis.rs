@@ -9,7 +9,8 @@
 //! * `retry`: a sorted set of events waiting to be tried again, scored by when (each member is
 //!   the envelope, a newline, the body). Any instance moves due members back to the stream.
 //! * `dead`: the dead letters (a list of JSON [`DeadLetter`]s).
-//! * `dedup:<key>`: one key per recently seen event, expiring after the window.
+//! * `dedup:<hash>`: one key per recently seen event (the XXH3-128 of its de-duplication key,
+//!   so a long id does not make a long Redis key), expiring after the window.
 //!
 //! Every move is atomic (a Lua script or `MULTI`): storing an event and its de-duplication key,
 //! acknowledging and deleting it, or acknowledging it and scheduling its retry or dead letter.
@@ -200,7 +201,11 @@ impl RedisQueue {
             .push
             .key(&self.stream)
             .key(&self.retry)
-            .key(format!("{}{}", self.dedup_prefix, envelope.key))
+            .key(format!(
+                "{}{:032x}",
+                self.dedup_prefix,
+                xxhash_rust::xxh3::xxh3_128(envelope.key.as_bytes())
+            ))
             .arg(self.capacity)
             .arg(window.to_string())
             .arg(env)
