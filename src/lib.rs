@@ -26,6 +26,8 @@ pub mod connectplug;
 pub mod ecomdc;
 #[cfg(feature = "pluggto")]
 pub mod pluggto;
+#[cfg(all(feature = "webhooks", any(feature = "ecomdc", feature = "pluggto")))]
+pub mod webhooks;
 
 pub use common::call::{Unread, Written};
 pub use common::error::{Error, ErrorKind, FieldError, Provider, ProviderError, Record, Result};

@@ -255,3 +255,76 @@ fn the_demo_runs_across_the_four_sandboxes_and_verifies_every_step() {
     }
     assert!(r.stderr.contains("[5/5]"), "{}", r.stderr);
 }
+
+#[test]
+fn listen_prints_the_sandboxes_callbacks_as_typed_ndjson() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("brc"))
+        .args(["listen", "--port", "0", "--sandbox"])
+        .env("BRC_LISTEN_TOKEN", "listen-test-token-0123456789")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // set_stock, then a placed order (its stock and the order), then a PluggTo stock change.
+    let mut events = Vec::new();
+    while events.len() < 4 {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(line) => events.push(json(&line)),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("{e}: got {events:?}");
+            }
+        }
+    }
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let _ = child.wait();
+    assert!(
+        stderr.contains("/listen-test-token-0123456789/ecomdc"),
+        "{stderr}"
+    );
+    let endpoints: Vec<&str> = events
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        endpoints
+            .iter()
+            .filter(|e| **e == "ecomdc-callback")
+            .count(),
+        3,
+        "{events:?}"
+    );
+    assert!(endpoints.contains(&"pluggto-notification"), "{events:?}");
+    let stock = events
+        .iter()
+        .find(|e| e["event"]["evento"] == "estoque")
+        .unwrap();
+    assert_eq!(stock["event"]["referencia_sku"], "11482378");
+    assert_eq!(stock["attempt"], 1);
+    let order = events
+        .iter()
+        .find(|e| e["event"]["evento"] == "pedido")
+        .unwrap();
+    assert_eq!(order["event"]["pedido"]["fase_atual"], "novo");
+    let n = events
+        .iter()
+        .find(|e| e["endpoint"] == "pluggto-notification")
+        .unwrap();
+    assert_eq!(n["event"]["type"], "products");
+    assert_eq!(n["event"]["changes"]["stock"], true);
+}

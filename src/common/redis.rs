@@ -138,7 +138,7 @@ impl RedisConnection {
         self
     }
 
-    fn key(&self, parts: &[&str]) -> String {
+    pub(crate) fn key(&self, parts: &[&str]) -> String {
         let mut key = self.prefix.to_string();
         for p in parts {
             key.push(':');
@@ -148,7 +148,19 @@ impl RedisConnection {
     }
 
     /// The connection manager, created on first use (it needs a running tokio runtime).
-    fn conn(&self) -> RedisResult<ConnectionManager> {
+    /// The underlying client (for a connection of its own, e.g. for blocking reads).
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The command timeout.
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn command_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub(crate) fn conn(&self) -> RedisResult<ConnectionManager> {
         let mut guard = lock(&self.manager);
         if let Some(m) = guard.as_ref() {
             return Ok(m.clone());
@@ -181,7 +193,7 @@ fn shared_state_error(
 }
 
 /// A Redis error as text without anything the server echoed back (it could carry a value).
-fn redis_error_text(e: &RedisError) -> String {
+pub(crate) fn redis_error_text(e: &RedisError) -> String {
     if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connection_refusal() {

@@ -470,6 +470,43 @@ pub fn merge_json(base: &mut Value, patch: &Value) {
     }
 }
 
+/// Where a sandbox POSTs its provider's callbacks: one task per registered URL sends them in
+/// the order they happened, once each (a failed delivery is logged, not retried).
+#[derive(Default)]
+pub(crate) struct Callbacks {
+    tx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
+}
+
+impl Callbacks {
+    /// Sends the callbacks from now on to `url` (replacing an earlier URL).
+    pub(crate) fn register(&self, provider: Provider, url: &str) -> Result<(), Error> {
+        let fail = |m: String| Error::new(provider, "sandbox", ErrorKind::Config { message: m });
+        let url = url::Url::parse(url).map_err(|e| fail(format!("callback URL: {e}")))?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| fail("registering a callback URL needs a tokio runtime".into()))?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let client = reqwest::Client::new();
+        runtime.spawn(async move {
+            while let Some(body) = rx.recv().await {
+                match client.post(url.clone()).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => {}
+                    Ok(r) => tracing::warn!(provider = provider.id(), status = r.status().as_u16(), "sandbox callback refused"),
+                    Err(e) => tracing::warn!(provider = provider.id(), error = %e.without_url(), "sandbox callback not delivered"),
+                }
+            }
+        });
+        *crate::common::lock(&self.tx) = Some(tx);
+        Ok(())
+    }
+
+    /// Queues `body` for the registered URL (nothing happens without one).
+    pub(crate) fn fire(&self, body: Value) {
+        if let Some(tx) = crate::common::lock(&self.tx).as_ref() {
+            let _ = tx.send(body);
+        }
+    }
+}
+
 /// The bearer token of a request, if any.
 pub fn bearer(request: &SandboxRequest) -> Option<&str> {
     request

@@ -1,12 +1,14 @@
 //! Callbacks ecomDC POSTs to the URL configured in the store's admin ("Callbacks" tab).
 //!
 //! One URL receives both kinds; the `evento` field tells them apart. Every value arrives as a
-//! string. ecomDC does not sign callbacks: treat a payload as a hint and read the order or stock
-//! back through the API before acting on it. Answer 2xx quickly; the provider may stop sending
-//! to a URL that fails.
+//! string, but ids and numbers are also read from JSON numbers (the manual does not promise
+//! strings). ecomDC does not sign callbacks: treat a payload as a hint and read the order or
+//! stock back through the API before acting on it ([`Client::fetch_callback`]). Answer 2xx
+//! quickly; the provider may stop sending to a URL that fails.
 
 use serde::Deserialize;
 
+use super::client::Client;
 use super::types;
 use crate::common::call::decode_path;
 use crate::common::error::{Error, ErrorKind, Provider, Result};
@@ -65,4 +67,69 @@ fn typed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 fn decode(path: String, message: String) -> Error {
     Error::new(Provider::Ecomdc, OP, ErrorKind::Decode { path, message })
+}
+
+/// What a callback names, read back from the API by [`Client::fetch_callback`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Fetched {
+    /// `evento=pedido`: the order as `GET /pedido/{id}` returns it now.
+    Order(Box<types::Order>),
+    /// `evento=estoque`: the option's stock as `GET /item/{referencia}/estoque` returns it now.
+    Stock {
+        /// The option's reference (`referencia_sku`).
+        referencia: String,
+        /// Its stock now.
+        estoque: i64,
+    },
+    /// A callback without a resource to read (an unknown `evento`, or a stock callback without
+    /// a reference); nothing was fetched. Holds the `evento`.
+    Unknown(String),
+}
+
+/// The read a callback calls for (also the key under which concurrent reads are shared).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Route {
+    Order(String),
+    Stock(String),
+    Unknown(String),
+}
+
+impl Route {
+    pub(crate) fn of(callback: &Callback) -> Self {
+        match callback {
+            Callback::Order(p) => Route::Order(p.pedido.id.to_string()),
+            Callback::Stock(s) => match s.referencia_sku.as_deref() {
+                Some(r) => Route::Stock(r.to_owned()),
+                None => Route::Unknown("estoque".to_owned()),
+            },
+            Callback::Unknown { evento, .. } => Route::Unknown(evento.clone()),
+        }
+    }
+}
+
+impl Client {
+    /// Reads back what a callback names: the order (`GET /pedido/{id}`) or the option's stock
+    /// (`GET /item/{referencia}/estoque`). Callbacks are not signed, so act on this rather than
+    /// on the payload.
+    ///
+    /// # Errors
+    /// As [`Client::order`] and [`Client::stock`].
+    pub async fn fetch_callback(&self, callback: &Callback) -> Result<Fetched> {
+        self.fetch_route(Route::of(callback)).await
+    }
+
+    pub(crate) async fn fetch_route(&self, route: Route) -> Result<Fetched> {
+        Ok(match route {
+            Route::Order(id) => Fetched::Order(Box::new(self.order(&id).await?)),
+            Route::Stock(referencia) => {
+                let estoque = self.stock(&referencia).await?;
+                Fetched::Stock {
+                    referencia,
+                    estoque,
+                }
+            }
+            Route::Unknown(evento) => Fetched::Unknown(evento),
+        })
+    }
 }

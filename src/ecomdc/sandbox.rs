@@ -15,6 +15,11 @@
 //! images, and orders whose phases follow the provider's workflow (a skipped phase is refused
 //! with 400). Requests without the sandbox's `x-ID`/`x-Token` get 401. It does not enforce the
 //! per-minute quotas.
+//!
+//! With [`Running::send_callbacks_to`] it also POSTs ecomDC's callbacks to a URL, as the store
+//! does to the URL of its "Callbacks" tab: `evento=estoque` when an option's stock changes (a
+//! stock update or a placed order) and `evento=pedido` with the whole order when an order is
+//! placed or changes phase or invoice.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -23,7 +28,7 @@ use serde_json::{Map, Value, json};
 
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
-use crate::common::sandbox::{Backend, Example, SandboxRequest, SandboxResponse};
+use crate::common::sandbox::{Backend, Callbacks, Example, SandboxRequest, SandboxResponse};
 
 const SPEC: &str = include_str!("../../specs/ecomdc.yaml");
 const ID: &str = "sandbox";
@@ -32,6 +37,7 @@ const TOKEN: &str = "sandbox-token";
 /// The sandbox's state and behaviour.
 pub struct EcomdcSandbox {
     state: Mutex<State>,
+    callbacks: Callbacks,
 }
 
 #[derive(Default)]
@@ -50,6 +56,16 @@ impl Running {
     /// the new order's id. The order starts in phase `novo` and the option's stock goes down.
     pub fn place_order(&self, referencia: &str, quantity: i64, customer: &str) -> Option<String> {
         self.backend.place_order(referencia, quantity, customer)
+    }
+
+    /// POSTs ecomDC's callbacks (stock and order changes) to `url` from now on, e.g. a
+    /// [`webhooks`](crate::webhooks) receiver's `.../<token>/ecomdc`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when `url` is not a URL or there is no
+    /// tokio runtime.
+    pub fn send_callbacks_to(&self, url: &str) -> Result<()> {
+        self.backend.callbacks.register(Provider::Ecomdc, url)
     }
 }
 
@@ -90,7 +106,23 @@ impl EcomdcSandbox {
         }
         Self {
             state: Mutex::new(state),
+            callbacks: Callbacks::default(),
         }
+    }
+
+    fn stock_callback(&self, option: &Value, referencia: &str, estoque: i64) {
+        self.callbacks
+            .fire(json!({"evento": "estoque", "ID_ACESSO": ID, "data": now(),
+            "url_loja": "https://sandbox.invalid/", "movimento": "API", "tipo": "Produto",
+            "origem": "API", "ean": option["ean"].as_str().unwrap_or_default(),
+            "id_estoque": option["id"].as_str().unwrap_or_default(), "referencia_sku": referencia,
+            "estoque": estoque.to_string()}));
+    }
+
+    fn order_callback(&self, order: &Value) {
+        self.callbacks
+            .fire(json!({"evento": "pedido", "ID_ACESSO": ID, "data": now(),
+            "url_loja": "https://sandbox.invalid/", "pedido": order}));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -100,6 +132,7 @@ impl EcomdcSandbox {
     fn place_order(&self, referencia: &str, quantity: i64, customer: &str) -> Option<String> {
         let mut st = self.lock();
         let (product, model, option) = find_option(&st.products, referencia)?;
+        let option_index = option;
         let price = st.products[&product]["preco"].clone();
         let price = number_text(&price, 2);
         let stock = st.products[&product]["modelos"][model]["itens"][option]["estoque"].clone();
@@ -141,6 +174,9 @@ impl EcomdcSandbox {
         }
         order["valor_total"] = json!(total);
         order["valor_total_credito"] = json!(total);
+        let option = st.products[&product]["modelos"][model]["itens"][option_index].clone();
+        self.stock_callback(&option, referencia, left);
+        self.order_callback(&order);
         st.orders.insert(id.clone(), order);
         Some(id)
     }
@@ -458,6 +494,8 @@ impl Backend for EcomdcSandbox {
                         return error(412, "Erro de tipagem: estoque deve ser inteiro");
                     };
                     option["estoque"] = json!(n);
+                    let option = option.clone();
+                    self.stock_callback(&option, req.param("referencia"), n);
                     return Some(SandboxResponse::empty(201));
                 }
                 Some(SandboxResponse::json(
@@ -525,6 +563,8 @@ impl Backend for EcomdcSandbox {
                     order["nf"] = body["nf_chave"].clone();
                     order["nf_emissao"] = body["nf_emissao"].clone();
                 }
+                let order = order.clone();
+                self.order_callback(&order);
                 Some(SandboxResponse::empty(201))
             }
             "set_order_invoice" => {
@@ -541,6 +581,8 @@ impl Backend for EcomdcSandbox {
                 };
                 order["nf"] = body["nf_chave"].clone();
                 order["nf_emissao"] = body["nf_emissao"].clone();
+                let order = order.clone();
+                self.order_callback(&order);
                 Some(SandboxResponse::empty(201))
             }
             _ => Some(SandboxResponse {

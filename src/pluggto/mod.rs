@@ -32,7 +32,7 @@ crate::common::runtime::generated_client!("pluggto");
 mod client;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-mod webhook;
+pub(crate) mod webhook;
 
 pub use crate::common::call::{Unread, Written};
 pub use crate::common::paginate::{Cursor, Page};

@@ -14,6 +14,11 @@
 //! rotate), products by SKU (`PUT /skus/{sku}` then read back, stock increase/decrease/update),
 //! and orders (create, read, status changes; an identical update answers `not_updated`).
 //! Resource calls without a valid `access_token` get 401.
+//!
+//! With [`Running::send_callbacks_to`] it also POSTs PluggTo's notifications to a URL, as
+//! PluggTo does to an app's registered URL: `orders` created/updated when an order is created
+//! or changed, `products` created/updated (with the product's PluggTo id) when a SKU is put or
+//! its stock changes, and `skus` deleted (with the SKU as id) when one is deleted.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -23,7 +28,7 @@ use serde_json::{Value, json};
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, merge_json,
+    Backend, Callbacks, Example, SandboxRequest, SandboxResponse, SandboxTokens, merge_json,
 };
 
 const SPEC: &str = include_str!("../../specs/pluggto.yaml");
@@ -31,12 +36,15 @@ const CLIENT_ID: &str = "sandbox";
 const CLIENT_SECRET: &str = "sandbox-secret";
 const USER: &str = "sandbox-user";
 const PASSWORD: &str = "sandbox-pass";
+/// The user id the sandbox's notifications carry.
+const USER_ID: u64 = 129;
 
 /// The sandbox's state and behaviour.
 pub struct PluggtoSandbox {
     state: Mutex<State>,
     product_template: Value,
     order_template: Value,
+    callbacks: Callbacks,
 }
 
 #[derive(Default)]
@@ -59,6 +67,24 @@ impl Running {
     pub fn product(&self, sku: &str) -> Option<Value> {
         self.backend.lock().products.get(sku).cloned()
     }
+
+    /// POSTs PluggTo's notifications (orders, products, deleted SKUs) to `url` from now on,
+    /// e.g. a [`webhooks`](crate::webhooks) receiver's `.../<token>/pluggto`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when `url` is not a URL or there is no
+    /// tokio runtime.
+    pub fn send_callbacks_to(&self, url: &str) -> Result<()> {
+        self.backend.callbacks.register(Provider::Pluggto, url)
+    }
+}
+
+/// A notification as PluggTo sends it.
+fn notification(kind: &str, id: &Value, action: &str, before: &Value, after: &Value) -> Value {
+    let changed = |k: &str| before.get(k) != after.get(k);
+    json!({"type": kind, "id": id, "action": action, "user": USER_ID,
+           "changes": {"status": changed("status"), "stock": changed("quantity"),
+                       "price": changed("price")}})
 }
 
 fn example(doc: &Value, path: &str, method: &str, status: &str) -> Value {
@@ -102,6 +128,7 @@ impl PluggtoSandbox {
             state: Mutex::new(state),
             product_template: product,
             order_template: order,
+            callbacks: Callbacks::default(),
         }
     }
 
@@ -183,6 +210,18 @@ impl PluggtoSandbox {
         if product == before {
             return not_updated();
         }
+        let action = if st.products.contains_key(sku) {
+            "updated"
+        } else {
+            "created"
+        };
+        self.callbacks.fire(notification(
+            "products",
+            &product["id"],
+            action,
+            &before,
+            &product,
+        ));
         st.products.insert(sku.to_owned(), product.clone());
         SandboxResponse::json(200, json!({"Product": product}))
     }
@@ -235,7 +274,12 @@ impl Backend for PluggtoSandbox {
                 None => not_found("SKU"),
             },
             "delete_sku" => match self.lock().products.remove(req.param("sku")) {
-                Some(_) => SandboxResponse::json(200, json!({"message": "deleted"})),
+                Some(p) => {
+                    let sku = json!(req.param("sku"));
+                    self.callbacks
+                        .fire(notification("skus", &sku, "deleted", &p, &p));
+                    SandboxResponse::json(200, json!({"message": "deleted"}))
+                }
                 None => not_found("SKU"),
             },
             "get_product" => {
@@ -264,7 +308,10 @@ impl Backend for PluggtoSandbox {
                 if next == current && body["action"] == "update" {
                     return Some(not_updated());
                 }
+                let before = p.clone();
                 p["quantity"] = json!(next);
+                self.callbacks
+                    .fire(notification("products", &p["id"], "updated", &before, p));
                 SandboxResponse::json(200, json!({"Product": p}))
             }
             "list_products" => {
@@ -282,6 +329,13 @@ impl Backend for PluggtoSandbox {
                 if body.get("status").is_none() {
                     order["status"] = json!("pending");
                 }
+                self.callbacks.fire(notification(
+                    "orders",
+                    &json!(id),
+                    "created",
+                    &order,
+                    &order,
+                ));
                 st.orders.insert(id, order.clone());
                 SandboxResponse::json(201, json!({"Order": order}))
             }
@@ -299,6 +353,9 @@ impl Backend for PluggtoSandbox {
                 if *o == before {
                     return Some(not_updated());
                 }
+                let id = json!(req.param("id"));
+                self.callbacks
+                    .fire(notification("orders", &id, "updated", &before, o));
                 SandboxResponse::json(200, json!({"Order": o}))
             }
             "list_orders" => {

@@ -64,41 +64,95 @@ pub fn parse_freight_request(body: &[u8]) -> Result<types::FreightRequest> {
 }
 
 /// The resource a notification names, as it is now.
+///
+/// What [`Client::fetch_notified`] reads for each type PluggTo documents
+/// (developers.plugg.to/reference/notification-information; the type is compared without case,
+/// as the older docs spell it `ORDERS`):
+///
+/// | type | action | fetched | variant |
+/// |---|---|---|---|
+/// | `orders` | any | `GET /orders/{id}` | [`Notified::Order`] |
+/// | `products` | any | `GET /products/{id}` | [`Notified::Product`] |
+/// | `skus` | `deleted` | nothing: the SKU is gone | [`Notified::DeletedSku`] |
+/// | `skus` | other | `GET /skus/{id}` (the id is a SKU) | [`Notified::Product`] |
+/// | `messages`, `invoices` | any | nothing | [`Notified::Unknown`] |
+///
+/// Messages and invoices are left as [`Notified::Unknown`] on purpose: the API has no way to read
+/// one message by id (`GET /messages` only lists and filters), and the docs do not say whether an
+/// invoice notification's id is an order id or something else. Handle them from the
+/// notification itself (or list the order's data) until PluggTo documents it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Notified {
     /// An order notification.
     Order(Box<types::Order>),
-    /// A product or SKU notification (both name the product).
+    /// A product or SKU notification: the product (a SKU notification reads the product the SKU
+    /// belongs to, by SKU).
     Product(Box<types::Product>),
-    /// A notification type this crate does not know; nothing was fetched.
+    /// A `skus` notification with action `deleted`: nothing was fetched.
+    DeletedSku {
+        /// The deleted SKU (the notification's `id`).
+        sku: String,
+    },
+    /// A notification type this crate does not fetch (`messages`, `invoices`, or a type PluggTo
+    /// added); nothing was fetched. Holds the type in lower case.
     Unknown(String),
 }
 
+/// What [`Client::fetch_notified`] does for a notification: the call it makes, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Route {
+    Order(String),
+    Product(String),
+    Sku(String),
+    DeletedSku(String),
+    Unknown(String),
+}
+
+impl Route {
+    pub(crate) fn of(notification: &types::Notification) -> Self {
+        let (kind, action) = type_and_action(notification);
+        let id = notification.id.to_string();
+        match (kind.as_str(), action.as_str()) {
+            ("orders" | "order", _) => Route::Order(id),
+            ("products" | "product", _) => Route::Product(id),
+            ("skus" | "sku", "deleted") => Route::DeletedSku(id),
+            ("skus" | "sku", _) => Route::Sku(id),
+            _ => Route::Unknown(kind),
+        }
+    }
+}
+
+/// The notification's type and action in lower case (known or not).
+pub(crate) fn type_and_action(notification: &types::Notification) -> (String, String) {
+    use types::{NotificationAction as A, NotificationType as T};
+    let kind = match &notification.type_ {
+        T::Known(k) => k.to_string(),
+        T::Other(o) => o.to_string(),
+    };
+    let action = match &notification.action {
+        A::Known(k) => k.to_string(),
+        A::Other(o) => o.to_string(),
+    };
+    (kind.to_ascii_lowercase(), action.to_ascii_lowercase())
+}
+
 impl Client {
-    /// Fetches the order or product a notification names.
+    /// Fetches the resource a notification names (see [`Notified`] for what is read per type).
     ///
     /// # Errors
-    /// As [`Client::order`] / [`Client::product`].
+    /// As [`Client::order`], [`Client::product`] and [`Client::product_by_sku`].
     pub async fn fetch_notified(&self, notification: &types::Notification) -> Result<Notified> {
-        use types::{NotificationType as T, NotificationTypeKnown as K};
-        match &notification.type_ {
-            T::Known(K::Orders) => Ok(Notified::Order(Box::new(
-                self.order(&notification.id).await?,
-            ))),
-            T::Known(K::Products | K::Skus) => Ok(Notified::Product(Box::new(
-                self.product(&notification.id).await?,
-            ))),
-            // The docs' template spells types in capitals (`ORDERS`); the example in lower case.
-            T::Other(other) => match other.to_string().to_ascii_lowercase().as_str() {
-                "orders" | "order" => Ok(Notified::Order(Box::new(
-                    self.order(&notification.id).await?,
-                ))),
-                "products" | "product" | "skus" | "sku" => Ok(Notified::Product(Box::new(
-                    self.product(&notification.id).await?,
-                ))),
-                other => Ok(Notified::Unknown(other.to_owned())),
-            },
-        }
+        self.fetch_route(Route::of(notification)).await
+    }
+
+    pub(crate) async fn fetch_route(&self, route: Route) -> Result<Notified> {
+        Ok(match route {
+            Route::Order(id) => Notified::Order(Box::new(self.order(&id).await?)),
+            Route::Product(id) => Notified::Product(Box::new(self.product(&id).await?)),
+            Route::Sku(sku) => Notified::Product(Box::new(self.product_by_sku(&sku).await?)),
+            Route::DeletedSku(sku) => Notified::DeletedSku { sku },
+            Route::Unknown(kind) => Notified::Unknown(kind),
+        })
     }
 }

@@ -9,9 +9,9 @@ fn stock_callback_with_every_value_as_a_string() {
     let body = serde_json::to_vec(&schema_example("ecomdc", "CallbackEstoque")).unwrap();
     match parse(&body).unwrap() {
         Callback::Stock(s) => {
-            assert_eq!(s.referencia_sku, "PL_890M");
+            assert_eq!(s.referencia_sku.as_deref(), Some("PL_890M"));
             assert_eq!(s.estoque.value(), Some(21));
-            assert_eq!(s.id_acesso, "0000");
+            assert_eq!(s.id_acesso.as_deref(), Some("0000"));
             assert_eq!(
                 s.data.get().unwrap().local.to_string(),
                 "2021-09-14 09:47:43"
@@ -30,6 +30,32 @@ fn order_callback_carries_the_order() {
             assert_eq!(p.pedido.fase_atual, "novo");
             assert_eq!(p.pedido.cliente.codigo_ibge.get(), None, "N/I");
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ids_and_numbers_decode_from_numbers_too() {
+    // The manual never promises strings, and ID_ACESSO is the numeric store id (`x-ID: 3566`).
+    let mut v = schema_example("ecomdc", "CallbackEstoque");
+    v["ID_ACESSO"] = json!(3566);
+    v["referencia_sku"] = json!(890);
+    v["estoque"] = json!(21);
+    v["id_estoque"] = json!(132);
+    match parse(&serde_json::to_vec(&v).unwrap()).unwrap() {
+        Callback::Stock(s) => {
+            assert_eq!(s.id_acesso.as_deref(), Some("3566"));
+            assert_eq!(s.referencia_sku.as_deref(), Some("890"));
+            assert_eq!(s.id_estoque.as_deref(), Some("132"));
+            assert_eq!(s.estoque.value(), Some(21));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut v = schema_example("ecomdc", "CallbackPedido");
+    v["ID_ACESSO"] = json!(3566);
+    v["pedido"]["id"] = json!(1);
+    match parse(&serde_json::to_vec(&v).unwrap()).unwrap() {
+        Callback::Order(p) => assert_eq!(p.id_acesso.as_deref(), Some("3566")),
         other => panic!("{other:?}"),
     }
 }

@@ -12,7 +12,7 @@ use super::{TOKEN, client, example, token_endpoint};
 fn the_documented_notification_parses() {
     let body = br#"{ "user" : 129, "id" : "5b9169c309eacd415056aa3a", "changes" : { "status" : false, "stock" : true, "price" : false }, "type" : "products", "action" : "updated" }"#;
     let n = parse_notification(body).unwrap();
-    assert_eq!(n.id, "5b9169c309eacd415056aa3a");
+    assert_eq!(n.id.as_str(), "5b9169c309eacd415056aa3a");
     assert_eq!(
         n.type_,
         NotificationType::Known(NotificationTypeKnown::Products)
@@ -27,10 +27,10 @@ fn the_documented_notification_parses() {
 #[test]
 fn unknown_types_and_actions_are_kept() {
     let n = parse_notification(
-        br#"{"type": "invoices", "id": "x1", "action": "archived", "user": "1120"}"#,
+        br#"{"type": "labels", "id": "x1", "action": "archived", "user": "1120"}"#,
     )
     .unwrap();
-    assert!(matches!(&n.type_, NotificationType::Other(t) if t.to_string() == "invoices"));
+    assert!(matches!(&n.type_, NotificationType::Other(t) if t.to_string() == "labels"));
     assert!(matches!(&n.action, NotificationAction::Other(a) if a.to_string() == "archived"));
     assert_eq!(n.user.into_inner(), Some(1120));
 }
@@ -73,10 +73,91 @@ async fn an_order_notification_fetches_the_order() {
     order.assert_async().await;
 }
 
+#[test]
+fn every_documented_type_and_action_is_known() {
+    use brcommerce::pluggto::types::NotificationActionKnown as A;
+    use brcommerce::pluggto::types::NotificationTypeKnown as K;
+    // developers.plugg.to/reference/notification-information: products created/updated, skus
+    // deleted, orders created/updated, messages created/updated, invoices created.
+    for (kind, action, k, a) in [
+        ("products", "created", K::Products, A::Created),
+        ("products", "updated", K::Products, A::Updated),
+        ("skus", "deleted", K::Skus, A::Deleted),
+        ("orders", "created", K::Orders, A::Created),
+        ("orders", "updated", K::Orders, A::Updated),
+        ("messages", "created", K::Messages, A::Created),
+        ("messages", "updated", K::Messages, A::Updated),
+        ("invoices", "created", K::Invoices, A::Created),
+    ] {
+        let body = format!(r#"{{"type":"{kind}","id":"x","action":"{action}","user":1}}"#);
+        let n = parse_notification(body.as_bytes()).unwrap();
+        assert_eq!(n.type_, NotificationType::Known(k), "{kind}");
+        assert_eq!(n.action, NotificationAction::Known(a), "{action}");
+    }
+}
+
+#[test]
+fn ids_and_users_decode_from_numbers_or_strings() {
+    let n = parse_notification(br#"{"type":"orders","id":4711,"action":"created","user":"129"}"#)
+        .unwrap();
+    assert_eq!(n.id.as_str(), "4711");
+    assert_eq!(n.user.into_inner(), Some(129));
+    let n = parse_notification(br#"{"type":"orders","id":"4711","action":"created","user":129}"#)
+        .unwrap();
+    assert_eq!(n.id.as_str(), "4711");
+    assert_eq!(n.user.into_inner(), Some(129));
+}
+
 #[tokio::test]
-async fn a_sku_notification_fetches_the_product_and_unknown_types_fetch_nothing() {
+async fn a_sku_notification_fetches_by_sku_and_a_deleted_sku_fetches_nothing() {
     let server = MockServer::start_async().await;
     let token = token_endpoint(&server, TOKEN, "r1").await;
+    let by_sku = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/skus/parent-6385");
+            then.status(200).json_body(example("get_sku", "200"));
+        })
+        .await;
+    let by_id = server
+        .mock_async(|when, then| {
+            when.method(GET).path_includes("/products/");
+            then.status(404)
+                .json_body(serde_json::json!({"message": "wrong route"}));
+        })
+        .await;
+    let c = client(&server);
+    let n = parse_notification(
+        br#"{"type": "skus", "id": "parent-6385", "action": "updated", "user": 1}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        c.fetch_notified(&n).await.unwrap(),
+        Notified::Product(_)
+    ));
+    by_sku.assert_async().await;
+    // The notification page's own example: the SKU is gone, there is nothing to read.
+    let n =
+        parse_notification(br#"{"type":"skus","id":"parent-6385","action":"deleted","user":129}"#)
+            .unwrap();
+    assert_eq!(
+        c.fetch_notified(&n).await.unwrap(),
+        Notified::DeletedSku {
+            sku: "parent-6385".into()
+        }
+    );
+    assert_eq!(
+        by_sku.calls_async().await,
+        1,
+        "a deleted SKU is not fetched"
+    );
+    assert_eq!(by_id.calls_async().await, 0);
+    assert_eq!(token.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn products_fetch_by_id_and_messages_and_invoices_fetch_nothing() {
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN, "r1").await;
     let product = server
         .mock_async(|when, then| {
             when.method(GET).path("/products/p9");
@@ -84,21 +165,27 @@ async fn a_sku_notification_fetches_the_product_and_unknown_types_fetch_nothing(
         })
         .await;
     let c = client(&server);
-    let n = parse_notification(br#"{"type": "skus", "id": "p9", "action": "updated", "user": 1}"#)
-        .unwrap();
+    let n =
+        parse_notification(br#"{"type": "PRODUCTS", "id": "p9", "action": "created", "user": 1}"#)
+            .unwrap();
     assert!(matches!(
         c.fetch_notified(&n).await.unwrap(),
         Notified::Product(_)
     ));
     product.assert_async().await;
-    let n =
-        parse_notification(br#"{"type": "invoices", "id": "i1", "action": "created", "user": 1}"#)
-            .unwrap();
+    for kind in ["messages", "invoices", "labels"] {
+        let body = format!(r#"{{"type": "{kind}", "id": "i1", "action": "created", "user": 1}}"#);
+        let n = parse_notification(body.as_bytes()).unwrap();
+        assert_eq!(
+            c.fetch_notified(&n).await.unwrap(),
+            Notified::Unknown(kind.into())
+        );
+    }
     assert_eq!(
-        c.fetch_notified(&n).await.unwrap(),
-        Notified::Unknown("invoices".into())
+        product.calls_async().await,
+        1,
+        "messages and invoices are not fetched"
     );
-    assert_eq!(token.calls_async().await, 1);
 }
 
 #[test]

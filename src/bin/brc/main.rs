@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! brc demo                                   # the four sandboxes, one scripted integration
+//! brc listen [--port 8787] [--sandbox]       # receive callbacks, print typed events as NDJSON
 //! brc <provider> --help                      # the provider's operations with their summaries
 //! brc <provider> <operation> [--param value ...] [--body FILE|-]
 //! brc --all-pages connectplug list_products  # every page, one JSON object per line
@@ -16,6 +17,7 @@
 
 mod creds;
 mod demo;
+mod listen;
 mod output;
 mod pages;
 
@@ -111,7 +113,8 @@ fn command() -> Command {
         )
         .subcommand(Command::new("demo").about(
             "Run a scripted integration across the four embedded sandboxes and print a summary",
-        ));
+        ))
+        .subcommand(listen::command());
     for p in PROVIDERS {
         cmd = cmd.subcommand(provider_command(p));
     }
@@ -176,6 +179,7 @@ async fn main() -> ExitCode {
     };
     match matches.subcommand() {
         Some(("demo", _)) => demo::run().await,
+        Some(("listen", sub)) => listen::run(sub, matches.get_flag("sandbox")).await,
         Some((provider, sub)) => {
             let Some((op, op_matches)) = sub.subcommand() else {
                 return ExitCode::from(2);
