@@ -108,7 +108,7 @@ async fn pluggto_order_changes_reach_the_handler() {
 
     let input: brcommerce::pluggto::types::OrderInput =
         serde_json::from_value(super::common::request_example("pluggto", "create_order")).unwrap();
-    let order = hub.create_order(input).await.unwrap();
+    let order = hub.create_order(input).await.unwrap().stored().unwrap();
     eventually("created", || got.lock().unwrap().len() == 1).await;
     let change: brcommerce::pluggto::types::OrderUpdate =
         serde_json::from_value(json!({"status": "approved"})).unwrap();
