@@ -1051,7 +1051,8 @@ impl LooseValue for Timestamp {
     /// The epoch (PHP's "no date") and a bare epoch day are `None`.
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         Ok(Self::parse(s)?.filter(|ts| {
-            !is_php_epoch_time(ts) && !(ts.local.time() == NaiveTime::MIN && is_php_epoch_date(ts.local.date()))
+            !is_php_epoch_time(ts)
+                && !(ts.local.time() == NaiveTime::MIN && is_php_epoch_date(ts.local.date()))
         }))
     }
     fn from_php_date(v: PhpDate) -> Result<Option<Self>, String> {
@@ -1329,7 +1330,11 @@ mod tests {
             assert_eq!(t.get(), None, "{input}");
         }
         // A real moment of those days, and every other day, is kept.
-        for input in ["\"1969-12-31 15:17:00\"", "\"1970-01-02\"", "\"2021-02-02T17:47:20Z\""] {
+        for input in [
+            "\"1969-12-31 15:17:00\"",
+            "\"1970-01-02\"",
+            "\"2021-02-02T17:47:20Z\"",
+        ] {
             let t: LooseDateTime = serde_json::from_str(input).unwrap();
             assert!(t.get().is_some(), "{input}");
         }
