@@ -14,8 +14,19 @@ use std::{env, fs};
 #[path = "build/generate.rs"]
 mod generate;
 
-/// Every provider the crate knows; each has a cargo feature and a spec of the same name.
-const PROVIDERS: [&str; 4] = ["ecomdc", "pluggto", "appclubmais", "connectplug"];
+/// Every provider the crate knows: one `specs/<provider>.yaml` each, named as its cargo feature.
+/// The specs directory is the one list build.rs, CI and the scripts read (`scripts/lib.sh`).
+fn providers() -> Vec<String> {
+    let mut found: Vec<String> = fs::read_dir("specs")
+        .expect("the specs directory")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".yaml")?.to_owned())
+        })
+        .collect();
+    found.sort();
+    found
+}
 
 fn main() {
     let out_dir =
@@ -25,7 +36,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=BRCOMMERCE_DUMP_GENERATED");
     let cli = env::var_os("CARGO_FEATURE_CLI").is_some();
 
-    let enabled = PROVIDERS
+    println!("cargo:rerun-if-changed=specs");
+    let providers = providers();
+    let enabled = providers
         .iter()
         .filter(|p| env::var_os(format!("CARGO_FEATURE_{}", p.to_uppercase())).is_some());
     let mut failed = false;

@@ -18,17 +18,70 @@
 
 pub mod common;
 
-#[cfg(feature = "appclubmais")]
-pub mod appclubmais;
-#[cfg(feature = "connectplug")]
-pub mod connectplug;
-#[cfg(feature = "ecomdc")]
-pub mod ecomdc;
-#[cfg(feature = "pluggto")]
-pub mod pluggto;
+/// Declares the providers: for each, its module (gated by the cargo feature of the same name,
+/// the name of its spec `specs/<id>.yaml`), its [`Provider`] variant, the name the provider
+/// writes and what it is. Adding a provider is one line below (CONTRIBUTING.md, "Adding a
+/// provider").
+macro_rules! providers {
+    ($($module:ident $id:literal => $variant:ident, $name:literal, $what:literal;)*) => {
+        $(
+            #[cfg(feature = $id)]
+            pub mod $module;
+        )*
+
+        /// The provider an error, a client or a call belongs to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Provider {
+            $(
+                #[doc = concat!($name, " (", $what, ").")]
+                $variant,
+            )*
+        }
+
+        impl Provider {
+            /// Every provider the crate knows, built or not.
+            pub const ALL: &'static [Provider] = &[$(Provider::$variant),*];
+
+            /// The provider's name as it writes it.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $name,)*
+                }
+            }
+
+            /// The lowercase id used for cargo features, spec files, tracing fields and the
+            /// command line.
+            pub const fn id(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $id,)*
+                }
+            }
+
+            /// True when this build has the provider's client (its cargo feature is on).
+            pub const fn is_enabled(self) -> bool {
+                match self {
+                    $(Provider::$variant => cfg!(feature = $id),)*
+                }
+            }
+
+            /// The provider whose [`id`](Provider::id) this is.
+            pub fn from_id(id: &str) -> Option<Provider> {
+                Provider::ALL.iter().copied().find(|p| p.id() == id)
+            }
+        }
+    };
+}
+
+providers! {
+    ecomdc "ecomdc" => Ecomdc, "ecomDC", "online store";
+    pluggto "pluggto" => Pluggto, "PluggTo", "marketplace hub";
+    appclubmais "appclubmais" => Appclubmais, "AppClubMais", "loyalty club";
+    connectplug "connectplug" => Connectplug, "ConnectPlug", "ERP/POS, API v3";
+}
 #[cfg(all(feature = "webhooks", any(feature = "ecomdc", feature = "pluggto")))]
 pub mod webhooks;
 
 pub use common::call::{Unread, Written};
-pub use common::error::{Error, ErrorKind, FieldError, Provider, ProviderError, Record, Result};
+pub use common::error::{Error, ErrorKind, FieldError, ProviderError, Record, Result};
 pub use common::runtime::CallOptions;

@@ -235,10 +235,7 @@ impl Options {
 }
 
 impl Assembled {
-    #[cfg_attr(
-        not(any(feature = "pluggto", feature = "appclubmais", feature = "connectplug")),
-        allow(dead_code)
-    )]
+    #[allow(dead_code, reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens")]
     /// Adds token authentication: `make_fetcher` gets these parts *without* authentication (for
     /// a generated client that calls the token endpoint) and returns the provider's grant.
     pub(crate) fn with_token_auth(

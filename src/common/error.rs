@@ -9,40 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-/// The provider an error, a client or a call belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Provider {
-    /// ecomDC (online store).
-    Ecomdc,
-    /// PluggTo (marketplace hub).
-    Pluggto,
-    /// AppClubMais (loyalty club).
-    Appclubmais,
-    /// ConnectPlug v3 (ERP/POS).
-    Connectplug,
-}
-
-impl Provider {
-    /// The provider's name as it writes it.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Provider::Ecomdc => "ecomDC",
-            Provider::Pluggto => "PluggTo",
-            Provider::Appclubmais => "AppClubMais",
-            Provider::Connectplug => "ConnectPlug",
-        }
-    }
-    /// The lowercase id used for cargo features, spec files and tracing fields.
-    pub const fn id(self) -> &'static str {
-        match self {
-            Provider::Ecomdc => "ecomdc",
-            Provider::Pluggto => "pluggto",
-            Provider::Appclubmais => "appclubmais",
-            Provider::Connectplug => "connectplug",
-        }
-    }
-}
+pub use crate::Provider;
 
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
