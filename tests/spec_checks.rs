@@ -595,3 +595,19 @@ fn closed_objects_are_caught() {
         &["components/schemas/Thing", "additionalProperties: false"],
     );
 }
+
+/// The specs directory and `providers!` in src/lib.rs list the same providers (a spec without a
+/// `Provider`, or a `Provider` without a spec, is a provider half added).
+#[test]
+fn every_spec_has_a_provider_and_every_provider_a_spec() {
+    let mut ids: Vec<String> = brcommerce::Provider::ALL
+        .iter()
+        .map(|p| p.id().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, providers());
+    for p in brcommerce::Provider::ALL {
+        assert_eq!(brcommerce::Provider::from_id(p.id()), Some(*p));
+    }
+    assert_eq!(brcommerce::Provider::from_id("nope"), None);
+}
