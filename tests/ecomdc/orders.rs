@@ -74,13 +74,27 @@ async fn the_manual_list_payload_decodes_without_losing_data() {
         o.data_pedido.get().unwrap().local.to_string(),
         "2019-10-04 11:15:41"
     );
-    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015001"));
-    assert_eq!(o.cliente.numero.get().map(String::as_str), Some("22640"));
     assert_eq!(
-        o.cliente.complemento.get().map(String::as_str),
+        o.cliente.as_ref().unwrap().cep.get().map(String::as_str),
+        Some("36015001")
+    );
+    assert_eq!(
+        o.cliente.as_ref().unwrap().numero.get().map(String::as_str),
+        Some("22640")
+    );
+    assert_eq!(
+        o.cliente
+            .as_ref()
+            .unwrap()
+            .complemento
+            .get()
+            .map(String::as_str),
         Some("22208")
     );
-    assert_eq!(o.cliente.data_nascimento.value(), Some(date(1985, 8, 29)));
+    assert_eq!(
+        o.cliente.as_ref().unwrap().data_nascimento.value(),
+        Some(date(1985, 8, 29))
+    );
     assert_eq!(o.itens[0].valor_final.value(), Some(dec!(120.00)));
     assert_eq!(o.itens[0].quantidade.value(), Some(1));
 }
@@ -101,10 +115,18 @@ async fn a_single_order_reads_strings_blanks_and_zero_dates() {
     assert_eq!(o.nf.get(), None);
     assert_eq!(o.nf_emissao.value(), None, "0000-00-00 is no date");
     assert_eq!(
-        o.cliente.codigo_ibge.get().map(|c| c.as_str()),
+        o.cliente
+            .as_ref()
+            .unwrap()
+            .codigo_ibge
+            .get()
+            .map(|c| c.as_str()),
         Some("3543402")
     );
-    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015-001"));
+    assert_eq!(
+        o.cliente.as_ref().unwrap().cep.get().map(String::as_str),
+        Some("36015-001")
+    );
 }
 
 #[tokio::test]
@@ -119,7 +141,7 @@ async fn an_ibge_code_the_provider_could_not_find_is_none() {
         })
         .await;
     let o = client(&server).order("1").await.unwrap();
-    assert_eq!(o.cliente.codigo_ibge.get(), None);
+    assert_eq!(o.cliente.as_ref().unwrap().codigo_ibge.get(), None);
 }
 
 #[tokio::test]
@@ -479,4 +501,56 @@ async fn a_failing_page_is_yielded_as_an_error_and_ends_the_stream() {
     assert!(items[0].is_ok());
     let err = items[1].as_ref().unwrap_err();
     assert_eq!(err.status(), Some(500));
+}
+
+#[tokio::test]
+async fn buyer_fiscal_in_any_form_never_costs_the_order() {
+    // M1151: "O campo buyer_fiscal irá conter um JSON com os dados fiscais" (Mercado Livre orders
+    // only, no example): an object, JSON text, or PHP's empties on other orders; anything else is
+    // kept as sent.
+    let fiscal = json!({"doc_type": "CPF", "doc_number": "07162277812", "name": "JOÃO VITOR"});
+    let cases = [
+        (json!(null), None),
+        (json!(""), None),
+        (json!([]), None),
+        (json!(fiscal.to_string()), Some(&fiscal)),
+        (fiscal.clone(), Some(&fiscal)),
+        (json!("N/I"), None),
+        (json!(format!("[{fiscal}]")), None),
+        (json!(35), None),
+    ];
+    let server = MockServer::start_async().await;
+    let mut page = json!({"pedidos": []});
+    for (i, (value, _)) in cases.iter().enumerate() {
+        let mut order = example("get_order", "200")["pedido"].clone();
+        order["id"] = json!(i.to_string());
+        order["buyer_fiscal"] = value.clone();
+        page["pedidos"].as_array_mut().unwrap().push(order.clone());
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/pedido/{i}"));
+                then.status(200).json_body(json!({"pedido": order}));
+            })
+            .await;
+    }
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos");
+            then.status(200).json_body(page);
+        })
+        .await;
+    let c = client(&server);
+    let list = c.orders_page(&OrderFilter::new(), None).await.unwrap();
+    assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+    assert_eq!(list.items.len(), cases.len());
+    for (i, (value, want)) in cases.iter().enumerate() {
+        let single = c.order(&i.to_string()).await.unwrap();
+        for (read, how) in [(&single, "single read"), (&list.items[i], "list page")] {
+            let got = read.fiscal_data().map(serde_json::Value::Object);
+            assert_eq!(got.as_ref(), *want, "{value} ({how})");
+            if !value.is_null() {
+                assert_eq!(read.buyer_fiscal.as_ref(), Some(value), "kept as sent");
+            }
+        }
+    }
 }
