@@ -2,7 +2,7 @@ use brcommerce::ErrorKind;
 use brcommerce::common::taxid::{TaxId, TaxIdKind};
 use brcommerce::ecomdc::{AbandonedCarts, OrderFilter, PhaseChange, types};
 use chrono::NaiveDate;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use httpmock::Method::{GET, PUT};
 use httpmock::MockServer;
 use rust_decimal_macros::dec;
@@ -449,12 +449,14 @@ async fn orders_stream_follows_totais_and_stops_without_them() {
     let server = MockServer::start_async().await;
     let order = example("get_order", "200")["pedido"].clone();
     let p1 = json!({"pedidos": [order.clone()], "totais": {"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}});
-    let p2 = json!({"pedidos": [order.clone()]});
+    let mut second = order.clone();
+    second["id"] = json!("2");
+    let p2 = json!({"pedidos": [second]});
     let m1 = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/pedidos")
-                .query_param("page", "1")
+                .query_param_missing("page")
                 .query_param("status", "novo");
             then.status(200).json_body(p1);
         })
@@ -553,4 +555,110 @@ async fn buyer_fiscal_in_any_form_never_costs_the_order() {
             }
         }
     }
+}
+
+/// Order list pages for E21: `page` is not documented on GET PEDIDOS (M755-789), and without a
+/// date range the provider answers "os últimos 100 pedidos" (M759).
+fn order_page(ids: &[&str], totais: serde_json::Value) -> serde_json::Value {
+    let order = example("get_order", "200")["pedido"].clone();
+    let pedidos: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut o = order.clone();
+            o["id"] = json!(id);
+            o
+        })
+        .collect();
+    json!({"pedidos": pedidos, "totais": totais})
+}
+
+#[tokio::test]
+async fn a_provider_that_ignores_page_ends_the_orders_stream_with_an_error_not_a_loop() {
+    // Pages that do not say which page they are, and the provider sends the first one again.
+    let server = MockServer::start_async().await;
+    let totais = json!({"totalProdutos": "300", "totalPaginas": "3"});
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param_missing("page");
+            then.status(200)
+                .json_body(order_page(&["1", "2"], totais.clone()));
+        })
+        .await;
+    let again = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param("page", "2");
+            then.status(200)
+                .json_body(order_page(&["1", "2"], totais.clone()));
+        })
+        .await;
+    let items: Vec<_> = client(&server).orders(&OrderFilter::new()).collect().await;
+    let ids: Vec<_> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .map(|o| o.id.to_string())
+        .collect();
+    assert_eq!(ids, ["1", "2"], "each order once");
+    assert_eq!(items.len(), 3, "{items:?}");
+    let err = items[2].as_ref().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "totais.paginaAtual"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("narrow the date range"), "{err}");
+    first.assert_calls_async(1).await;
+    again.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn an_order_page_answered_as_another_page_is_an_error_not_the_end() {
+    // The provider says which page it sent, and it is not the one asked for: the orders of the
+    // pages it will not send are not silently missing.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param_missing("page");
+            then.status(200).json_body(order_page(
+                &["1"],
+                json!({"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}),
+            ));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param("page", "2");
+            then.status(200).json_body(order_page(
+                &["1"],
+                json!({"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}),
+            ));
+        })
+        .await;
+    let items: Vec<_> = client(&server).orders(&OrderFilter::new()).collect().await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().id.to_string(), "1");
+    let err = items[1].as_ref().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "totais.paginaAtual"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_first_order_page_is_asked_for_as_the_manual_does() {
+    // Without a range the provider answers its 100 most recent orders (M759), and with no
+    // `totais` that is all the stream gives; no undocumented `page` goes with the first call.
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param_missing("page");
+            then.status(200)
+                .json_body(example("list_orders", "200"));
+        })
+        .await;
+    let all: Vec<types::Order> = client(&server)
+        .orders(&OrderFilter::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    m.assert_calls_async(1).await;
 }
