@@ -579,7 +579,9 @@ async fn a_provider_that_ignores_page_ends_the_orders_stream_with_an_error_not_a
     let totais = json!({"totalProdutos": "300", "totalPaginas": "3"});
     let first = server
         .mock_async(|when, then| {
-            when.method(GET).path("/pedidos").query_param_missing("page");
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
             then.status(200)
                 .json_body(order_page(&["1", "2"], totais.clone()));
         })
@@ -616,7 +618,9 @@ async fn an_order_page_answered_as_another_page_is_an_error_not_the_end() {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path("/pedidos").query_param_missing("page");
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
             then.status(200).json_body(order_page(
                 &["1"],
                 json!({"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}),
@@ -649,9 +653,10 @@ async fn the_first_order_page_is_asked_for_as_the_manual_does() {
     let server = MockServer::start_async().await;
     let m = server
         .mock_async(|when, then| {
-            when.method(GET).path("/pedidos").query_param_missing("page");
-            then.status(200)
-                .json_body(example("list_orders", "200"));
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
+            then.status(200).json_body(example("list_orders", "200"));
         })
         .await;
     let all: Vec<types::Order> = client(&server)

@@ -513,3 +513,72 @@ async fn writing_a_read_product_back_does_not_send_its_images_again() {
         json!("https://www.exemplo.com.br/9.jpg")
     );
 }
+
+#[tokio::test]
+async fn the_operations_known_by_name_only_are_reachable_through_raw() {
+    // M1135-1137 (change log, 19/08/2024): GET getCoresModelos and PUT putCoresModelos ("to add
+    // a new colour leave out cod_cor"), POST/PUT/GET atributosDepartamentos; no shapes given.
+    let server = MockServer::start_async().await;
+    let colours = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/getCoresModelos")
+                .header("x-ID", ID)
+                .header("x-Token", TOKEN);
+            then.status(200)
+                .json_body(json!([{"cod_cor": 12, "nome": "Azul"}]));
+        })
+        .await;
+    let new_colour = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path("/putCoresModelos")
+                .json_body(json!({"nome": "Verde Musgo"}));
+            then.status(503);
+        })
+        .await;
+    let attributes = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/atributosDepartamentos")
+                .json_body(json!({"departamento": "Esportes", "atributos": "Aro"}));
+            then.status(201).body("OK");
+        })
+        .await;
+    let c = client(&server);
+    let read = c.run(c.raw().list_model_colours().send()).await.unwrap();
+    assert_eq!(read[0]["cod_cor"], 12, "any JSON is read");
+    colours.assert_async().await;
+
+    let mut colour = serde_json::Map::new();
+    colour.insert("nome".into(), json!("Verde Musgo"));
+    let err = c
+        .run_write(
+            c.raw()
+                .put_model_colour()
+                .body(types::ModelColourWrite(colour))
+                .send(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    new_colour.assert_calls_async(1).await; // a colour without cod_cor is created: sent once
+
+    let mut body = serde_json::Map::new();
+    body.insert("departamento".into(), json!("Esportes"));
+    body.insert("atributos".into(), json!("Aro"));
+    let written = c
+        .run_write(
+            c.raw()
+                .create_department_attributes()
+                .body(types::DepartmentAttributesWrite(body))
+                .send(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(written, brcommerce::Written::Unread(_)),
+        "{written:?}"
+    );
+    attributes.assert_async().await;
+}
