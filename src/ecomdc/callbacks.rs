@@ -4,9 +4,10 @@
 //! string, but ids and numbers are also read from JSON numbers (the manual does not promise
 //! strings), and a payload is read with the same repairs as an answer of the API (the order in
 //! an order callback is the one `GET /pedido/{id}` returns); an order callback as short as the
-//! manual prints it (cut off after `fase_atual`) is read too. ecomDC does not sign callbacks: treat a payload as a hint and read the order or
-//! stock back through the API before acting on it ([`Client::fetch_callback`]). Answer 2xx
-//! quickly; the provider may stop sending to a URL that fails.
+//! manual prints it (cut off after `fase_atual`) is read too. ecomDC does not sign callbacks:
+//! treat a payload as a hint and read the order or stock back through the API before acting on
+//! it ([`Client::fetch_callback`]). Answer 2xx quickly; the provider may stop sending to a URL
+//! that fails.
 
 use serde::Deserialize;
 
