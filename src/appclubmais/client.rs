@@ -61,15 +61,27 @@ impl From<String> for ClientId {
 pub struct Credentials {
     id: ClientId,
     secret: SecretString,
+    grant_type: Option<String>,
 }
 
 impl Credentials {
-    /// Client credentials.
+    /// Client credentials (`grant_type` `client_credentials`).
     pub fn new(id: impl Into<ClientId>, secret: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             secret: SecretString::from(secret.into()),
+            grant_type: None,
         }
+    }
+
+    /// Sends this `grant_type` with the client id and secret instead of `client_credentials`.
+    /// The provider's documentation names its grant types without listing them (see the
+    /// spec's `GrantType`); use this only for a grant AppClubMais gave you that takes nothing
+    /// but the client id and secret (for example its own spelling, `CLIENT_CREDENTIALS`).
+    #[must_use]
+    pub fn with_grant_type(mut self, grant_type: impl Into<String>) -> Self {
+        self.grant_type = Some(grant_type.into());
+        self
     }
 }
 
@@ -78,6 +90,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("id", &self.id)
             .field("secret", &"[redacted]")
+            .field("grant_type", &self.grant_type)
             .finish()
     }
 }
@@ -119,8 +132,15 @@ impl TokenFetcher for ClientCredentialsGrant {
                 ClientId::Number(n) => types::ClientId::Integer(*n),
                 ClientId::Text(t) => types::ClientId::String(t.clone()),
             };
+            let grant_type = match &self.credentials.grant_type {
+                None => types::GrantType::Known(types::GrantTypeKnown::ClientCredentials),
+                Some(text) => serde_json::from_value(serde_json::Value::from(text.as_str()))
+                    .map_err(|e| {
+                        Error::invalid_input(P, ops::ISSUE_TOKEN.id, "grant_type", e.to_string())
+                    })?,
+            };
             let body = types::TokenRequest {
-                grant_type: types::TokenRequestGrantType::ClientCredentials,
+                grant_type,
                 client_id,
                 client_secret: self.credentials.secret.expose_secret().to_owned(),
             };

@@ -2,16 +2,20 @@
 //!
 //! One URL receives both kinds; the `evento` field tells them apart. Every value arrives as a
 //! string, but ids and numbers are also read from JSON numbers (the manual does not promise
-//! strings). ecomDC does not sign callbacks: treat a payload as a hint and read the order or
-//! stock back through the API before acting on it ([`Client::fetch_callback`]). Answer 2xx
-//! quickly; the provider may stop sending to a URL that fails.
+//! strings), and a payload is read with the same repairs as an answer of the API (the order in
+//! an order callback is the one `GET /pedido/{id}` returns); an order callback as short as the
+//! manual prints it (cut off after `fase_atual`) is read too. ecomDC does not sign callbacks:
+//! treat a payload as a hint and read the order or stock back through the API before acting on
+//! it ([`Client::fetch_callback`]). Answer 2xx quickly; the provider may stop sending to a URL
+//! that fails.
 
 use serde::Deserialize;
 
 use super::client::Client;
+use super::generated::schemas;
 use super::types;
-use crate::common::call::decode_path;
 use crate::common::error::{Error, ErrorKind, Provider, Result};
+use crate::common::shapes;
 
 const OP: &str = "callback";
 
@@ -45,8 +49,8 @@ pub fn parse(body: &[u8]) -> Result<Callback> {
     let head: Head =
         serde_json::from_slice(body).map_err(|e| decode(String::from("evento"), e.to_string()))?;
     match head.evento.as_str() {
-        "estoque" => typed(body).map(Callback::Stock),
-        "pedido" => typed(body).map(|p| Callback::Order(Box::new(p))),
+        "estoque" => typed(body, "CallbackEstoque").map(Callback::Stock),
+        "pedido" => typed(body, "CallbackPedido").map(|p| Callback::Order(Box::new(p))),
         _ => {
             let payload =
                 serde_json::from_slice(body).map_err(|e| decode(String::new(), e.to_string()))?;
@@ -58,11 +62,19 @@ pub fn parse(body: &[u8]) -> Result<Callback> {
     }
 }
 
-fn typed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| match decode_path::<T>(body) {
-        Some((path, message)) => decode(path, message),
-        None => decode(String::new(), e.to_string()),
-    })
+/// Decodes a payload of the spec's `schema`; one that does not decode is repaired by the
+/// spec's shapes first, as answers are (`common::shapes`).
+fn typed<T: serde::de::DeserializeOwned>(body: &[u8], schema: &'static str) -> Result<T> {
+    if let Ok(t) = serde_json::from_slice(body) {
+        return Ok(t);
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| decode(String::new(), e.to_string()))?;
+    if let Some(kind) = shapes::root_kind(schemas::find, schema) {
+        shapes::repair(&mut value, &kind, schemas::find, "", &mut Vec::new());
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| decode(e.path().to_string(), e.inner().to_string()))
 }
 
 fn decode(path: String, message: String) -> Error {

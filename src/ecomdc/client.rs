@@ -682,13 +682,17 @@ impl Client {
         })
     }
 
-    /// One page of orders (`cursor`: the page; `None` for the first). Paging orders is not
-    /// documented by the provider (see the spec); a page is followed only while `totais` says
-    /// there are more and the provider answers the page asked for.
+    /// One page of orders (`cursor`: the page; `None` for the first). Without a date range (or
+    /// another filter) the provider answers only its 100 most recent orders. Paging orders is
+    /// not documented (see the spec): the first page is asked for without `page`, as the manual
+    /// shows, and a next page is offered only while `totais` says there are more.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when the date range ends before it starts, or any other
-    /// [`ErrorKind`]; as for products, an order that does not decode is in [`Page::rejected`].
+    /// [`ErrorKind::InvalidInput`] when the date range ends before it starts;
+    /// [`ErrorKind::Decode`] (path `totais.paginaAtual`) when the provider answers another page
+    /// than the one asked for, which means it does not page this list (narrow the date range
+    /// instead); or any other [`ErrorKind`]. As for products, an order that does not decode is
+    /// in [`Page::rejected`].
     pub async fn orders_page(
         &self,
         filter: &OrderFilter,
@@ -722,7 +726,10 @@ impl Client {
         if let Some(code) = &filter.code {
             req = req.codigo_pedido(code.clone());
         }
-        let req = req.page(nonzero(page));
+        // `page` is not documented here: the first page is asked for as the manual does.
+        if page > 1 {
+            req = req.page(nonzero(page));
+        }
         let (list, rejected) = call::run_list::<types::OrderList, types::Order, _, _>(
             self.runtime(),
             &ops::LIST_ORDERS,
@@ -730,6 +737,13 @@ impl Client {
             "/pedidos",
         )
         .await?;
+        let answered = list.totais.as_ref().and_then(|t| t.pagina_atual.value());
+        if page > 1 && answered.is_some_and(|a| a != i64::from(page)) {
+            return Err(not_paged(format!(
+                "page {page} was asked for and the provider answered page {}",
+                answered.unwrap_or_default()
+            )));
+        }
         Ok(into_page(
             list.pedidos,
             page,
@@ -739,19 +753,54 @@ impl Client {
     }
 
     /// Every order matching `filter`, following `totais` when the provider sends it; as
-    /// [`Client::products`] for records that do not decode.
+    /// [`Client::products`] for records that do not decode. Without a date range this is the
+    /// provider's 100 most recent orders. Paging orders is not documented: when the provider
+    /// answers a later page with another page (`paginaAtual`) or with the very orders of the
+    /// page before, the stream ends with an [`ErrorKind::Decode`] item instead of repeating
+    /// them or stopping silently.
     pub fn orders(
         &self,
         filter: &OrderFilter,
     ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
         let client = self.clone();
         let filter = filter.clone();
+        // The ids of the page before, to notice a provider that ignores `page`.
+        let previous = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         paginate::stream(P, ops::LIST_ORDERS.id, None, move |cursor| {
             let client = client.clone();
             let filter = filter.clone();
-            async move { client.orders_page(&filter, cursor.as_ref()).await }
+            let previous = Arc::clone(&previous);
+            async move {
+                let page = client.orders_page(&filter, cursor.as_ref()).await?;
+                let ids: Vec<String> = page.items.iter().map(|o| o.id.to_string()).collect();
+                let mut before = previous
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if cursor.is_some() && !ids.is_empty() && *before == ids {
+                    return Err(not_paged(
+                        "the provider answered the next page with the orders of the page before"
+                            .to_owned(),
+                    ));
+                }
+                *before = ids;
+                Ok(page)
+            }
         })
     }
+}
+
+/// The provider did not page the order list as asked (`page` is not documented there).
+fn not_paged(what: String) -> Error {
+    Error::new(
+        P,
+        ops::LIST_ORDERS.id,
+        ErrorKind::Decode {
+            path: "totais.paginaAtual".into(),
+            message: format!(
+                "{what}: it does not seem to page orders; narrow the date range to get the rest"
+            ),
+        },
+    )
 }
 
 /// The page a cursor names (1 without one).

@@ -236,3 +236,49 @@ async fn a_token_about_to_expire_is_renewed_before_use() {
     token.assert_calls_async(1).await;
     resource.assert_calls_async(1).await;
 }
+
+#[tokio::test]
+async fn another_grant_type_can_be_sent_as_the_provider_spells_it() {
+    // A3: the documentation's list of grant types is empty (D10, its example sends the
+    // placeholder "temporibus") and the one grant it names is spelled `CLIENT_CREDENTIALS` (D44).
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    server
+        .mock_async(|when, then| {
+            bodies.record(when.method(POST).path("/oauth/token"));
+            then.status(200).json_body(
+                json!({"token_type": "Bearer", "expires_in": 31536000, "access_token": TOKEN}),
+            );
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v1/promocoes")
+                .header("authorization", format!("Bearer {TOKEN}"));
+            then.status(200)
+                .json_body(example("list_promotions", "200"));
+        })
+        .await;
+    for (grant, sent) in [
+        ("CLIENT_CREDENTIALS", "CLIENT_CREDENTIALS"),
+        ("client_credentials", "client_credentials"),
+    ] {
+        let c =
+            Client::builder(Credentials::new(ClientId::Number(29), SECRET).with_grant_type(grant))
+                .base_url(server.base_url())
+                .build()
+                .unwrap();
+        c.promotions().await.unwrap();
+        assert_eq!(bodies.last_json()["grant_type"], sent);
+    }
+    // A token request with a grant the spec does not know reads and writes back as it was.
+    let other: brcommerce::appclubmais::types::TokenRequest = serde_json::from_value(
+        json!({"grant_type": "personal_access", "client_id": 29, "client_secret": "s"}),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&other).unwrap()["grant_type"],
+        "personal_access"
+    );
+}

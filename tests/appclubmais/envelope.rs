@@ -153,3 +153,94 @@ async fn success_without_data_is_a_decode_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_failure_with_null_data_keeps_the_providers_message() {
+    // A12: Laravel envelopes carry `"data": null` on failures (the documented failures leave
+    // `data` out); with status 200 the message must come through, not a decode error.
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN).await;
+    for path in [
+        "/api/v1/pedidos",
+        "/api/v1/produtos/categorias",
+        "/api/v1/promocoes",
+    ] {
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(path);
+                then.status(200).json_body(
+                    json!({"success": false, "error": "Empresa sem integração ativa", "data": null}),
+                );
+            })
+            .await;
+    }
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/vantagens/43279782805");
+            then.status(200).json_body(
+                json!({"success": false, "error": "Empresa sem integração ativa", "data": null}),
+            );
+        })
+        .await;
+    let c = client(&server);
+    let errors = [
+        c.orders_page(&Default::default(), None).await.unwrap_err(),
+        c.categories().await.unwrap_err(),
+        c.promotions().await.unwrap_err(),
+        c.benefits("43279782805").await.unwrap_err(),
+    ];
+    for err in errors {
+        let p = err.provider_error().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(p.message, "Empresa sem integração ativa", "{err}");
+    }
+}
+
+#[tokio::test]
+async fn nested_lists_sent_as_null_read_as_empty() {
+    // A12: the lists inside a record (an order's items, a purchase's movements, a member's
+    // benefits) sent as `null` cost nothing.
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN).await;
+    let mut orders = super::example("list_orders", "200");
+    orders["data"][0]["itens"] = json!(null);
+    let mut benefits = super::example("get_benefits", "200");
+    benefits["data"]["vantagens"] = json!(null);
+    let mut purchase = super::example("register_purchase", "201");
+    purchase["data"]["movimentacoes"] = json!(null);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/pedidos");
+            then.status(200).json_body(orders);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/vantagens/43279782805");
+            then.status(200).json_body(benefits);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/compras/9");
+            then.status(201).json_body(purchase);
+        })
+        .await;
+    let c = client(&server);
+    let page = c.orders_page(&Default::default(), None).await.unwrap();
+    assert!(page.rejected.is_empty(), "{:?}", page.rejected);
+    assert!(page.items[0].itens.is_empty());
+    assert!(
+        c.benefits("43279782805")
+            .await
+            .unwrap()
+            .vantagens
+            .is_empty()
+    );
+    let stored = c
+        .register_purchase(9, dec!(10), &[(1, dec!(1))])
+        .await
+        .unwrap()
+        .stored()
+        .unwrap();
+    assert!(stored.movimentacoes.is_empty());
+}

@@ -165,3 +165,63 @@ async fn the_created_promotion_reads_its_string_flag_and_bare_dates() {
     );
     assert_eq!(p.codigo_integracao.get().map(String::as_str), Some("321"));
 }
+
+#[tokio::test]
+async fn coupon_limits_sent_as_decimal_strings_are_read_as_counts() {
+    // A11: the provider writes quantities as three-place decimal strings (`"2.000"`, D133,
+    // D742-743); a coupon's limits are counts of the same kind. The CPF and the integration code
+    // sent as numbers read as their text.
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN).await;
+    let mut body = example("get_benefits", "200");
+    let coupon = &mut body["data"]["vantagens"][0]["cupom"];
+    coupon["qtd_limite"] = json!("3.000");
+    coupon["limite_ativacoes"] = json!("");
+    coupon["codigo_integracao"] = json!(1);
+    body["data"]["inscricao_federal"] = json!(43279782805_i64);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/vantagens/43279782805");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let b = client(&server).benefits("432.797.828-05").await.unwrap();
+    assert_eq!(b.inscricao_federal.as_deref(), Some("43279782805"));
+    let coupon = b.vantagens[0].cupom.as_ref().unwrap();
+    assert_eq!(
+        coupon.codigo_integracao.get().map(String::as_str),
+        Some("1")
+    );
+    let read = serde_json::to_value(coupon).unwrap();
+    assert_eq!(read["qtd_limite"], json!(3));
+    assert_eq!(read["limite_ativacoes"], json!(null), "blank");
+}
+
+#[tokio::test]
+async fn order_numbers_and_codes_sent_as_numbers_read_as_text() {
+    // A11: `codigo_integracao` arrives as a number (D555) or a string (D618); the same holds for
+    // an order's number and invoice CPF.
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN).await;
+    let mut body = example("list_orders", "200");
+    let order = &mut body["data"][0];
+    order["numero"] = json!(47);
+    order["cpf_nota"] = json!(43279782805_i64);
+    order["itens"][0]["produto"]["codigo_integracao"] = json!(1);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/pedidos");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let page = client(&server)
+        .orders_page(&Default::default(), None)
+        .await
+        .unwrap();
+    assert!(page.rejected.is_empty(), "{:?}", page.rejected);
+    let o = &page.items[0];
+    assert_eq!(o.numero.as_deref(), Some("47"));
+    assert_eq!(o.cpf_nota.as_deref(), Some("43279782805"));
+    let product = o.itens[0].produto.as_ref().unwrap();
+    assert_eq!(product.codigo_integracao.as_deref(), Some("1"));
+}

@@ -1,8 +1,11 @@
 use brcommerce::ErrorKind;
-use brcommerce::ecomdc::callbacks::{Callback, parse};
+use brcommerce::ecomdc::callbacks::{Callback, Fetched, parse};
+use httpmock::Method::GET;
+use httpmock::MockServer;
 use serde_json::json;
 
 use super::common::schema_example;
+use super::{client, example};
 
 #[test]
 fn stock_callback_with_every_value_as_a_string() {
@@ -28,7 +31,11 @@ fn order_callback_carries_the_order() {
         Callback::Order(p) => {
             assert_eq!(p.pedido.codigo, "IA783614");
             assert_eq!(p.pedido.fase_atual, "novo");
-            assert_eq!(p.pedido.cliente.codigo_ibge.get(), None, "N/I");
+            assert_eq!(
+                p.pedido.cliente.as_ref().unwrap().codigo_ibge.get(),
+                None,
+                "N/I"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -83,4 +90,69 @@ fn a_bad_callback_names_the_field() {
     );
     assert_eq!(err.operation(), "callback");
     assert!(parse(b"not json").is_err());
+}
+
+#[tokio::test]
+async fn an_order_callback_as_short_as_the_manual_prints_it_is_read_and_fetched() {
+    // M1073-1086: the manual's order callback stops after `fase_atual` ("...."); the node is said
+    // to be the order of GET PEDIDO (M1089), which is what `fetch_callback` reads.
+    let body = json!({
+        "evento": "pedido",
+        "ID_ACESSO": "0000",
+        "data": "2021-09-14 10:11:32",
+        "url_loja": "https://www.apiplusplus.com.br/",
+        "pedido": {
+            "id": "1",
+            "codigo": "IA783614",
+            "numero_controle": "166843517982325",
+            "origem": "PLAT",
+            "loja": "PLAT",
+            "fase_marketplace": "",
+            "fase_atual": "novo"
+        }
+    });
+    let callback = parse(body.to_string().as_bytes()).unwrap();
+    let Callback::Order(p) = &callback else {
+        panic!("{callback:?}");
+    };
+    assert_eq!(p.pedido.codigo, "IA783614");
+    assert_eq!(p.pedido.fase_atual, "novo");
+    assert!(p.pedido.cliente.is_none());
+    assert!(p.pedido.itens.is_empty());
+    assert_eq!(p.pedido.valor_total.value(), None, "not sent: blank");
+
+    let server = MockServer::start_async().await;
+    let read = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedido/1");
+            then.status(200).json_body(example("get_order", "200"));
+        })
+        .await;
+    match client(&server).fetch_callback(&callback).await.unwrap() {
+        Fetched::Order(order) => {
+            assert_eq!(order.codigo, "II115715");
+            assert!(order.cliente.is_some());
+            assert_eq!(order.itens.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    read.assert_async().await;
+}
+
+#[test]
+fn an_order_callback_is_read_with_the_repairs_of_an_answer() {
+    // The callback's order is GET PEDIDO's (M1089): PHP's empty array for a missing customer, a
+    // null item list and a code sent as a number read as they do in an answer.
+    let mut v = schema_example("ecomdc", "CallbackPedido");
+    v["pedido"]["cliente"] = json!([]);
+    v["pedido"]["itens"] = json!(null);
+    v["pedido"]["codigo"] = json!(783614);
+    match parse(&serde_json::to_vec(&v).unwrap()).unwrap() {
+        Callback::Order(p) => {
+            assert!(p.pedido.cliente.is_none());
+            assert!(p.pedido.itens.is_empty());
+            assert_eq!(p.pedido.codigo, "783614");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -2,7 +2,7 @@ use brcommerce::ErrorKind;
 use brcommerce::common::taxid::{TaxId, TaxIdKind};
 use brcommerce::ecomdc::{AbandonedCarts, OrderFilter, PhaseChange, types};
 use chrono::NaiveDate;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use httpmock::Method::{GET, PUT};
 use httpmock::MockServer;
 use rust_decimal_macros::dec;
@@ -74,13 +74,27 @@ async fn the_manual_list_payload_decodes_without_losing_data() {
         o.data_pedido.get().unwrap().local.to_string(),
         "2019-10-04 11:15:41"
     );
-    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015001"));
-    assert_eq!(o.cliente.numero.get().map(String::as_str), Some("22640"));
     assert_eq!(
-        o.cliente.complemento.get().map(String::as_str),
+        o.cliente.as_ref().unwrap().cep.get().map(String::as_str),
+        Some("36015001")
+    );
+    assert_eq!(
+        o.cliente.as_ref().unwrap().numero.get().map(String::as_str),
+        Some("22640")
+    );
+    assert_eq!(
+        o.cliente
+            .as_ref()
+            .unwrap()
+            .complemento
+            .get()
+            .map(String::as_str),
         Some("22208")
     );
-    assert_eq!(o.cliente.data_nascimento.value(), Some(date(1985, 8, 29)));
+    assert_eq!(
+        o.cliente.as_ref().unwrap().data_nascimento.value(),
+        Some(date(1985, 8, 29))
+    );
     assert_eq!(o.itens[0].valor_final.value(), Some(dec!(120.00)));
     assert_eq!(o.itens[0].quantidade.value(), Some(1));
 }
@@ -101,10 +115,18 @@ async fn a_single_order_reads_strings_blanks_and_zero_dates() {
     assert_eq!(o.nf.get(), None);
     assert_eq!(o.nf_emissao.value(), None, "0000-00-00 is no date");
     assert_eq!(
-        o.cliente.codigo_ibge.get().map(|c| c.as_str()),
+        o.cliente
+            .as_ref()
+            .unwrap()
+            .codigo_ibge
+            .get()
+            .map(|c| c.as_str()),
         Some("3543402")
     );
-    assert_eq!(o.cliente.cep.get().map(String::as_str), Some("36015-001"));
+    assert_eq!(
+        o.cliente.as_ref().unwrap().cep.get().map(String::as_str),
+        Some("36015-001")
+    );
 }
 
 #[tokio::test]
@@ -119,7 +141,7 @@ async fn an_ibge_code_the_provider_could_not_find_is_none() {
         })
         .await;
     let o = client(&server).order("1").await.unwrap();
-    assert_eq!(o.cliente.codigo_ibge.get(), None);
+    assert_eq!(o.cliente.as_ref().unwrap().codigo_ibge.get(), None);
 }
 
 #[tokio::test]
@@ -427,12 +449,14 @@ async fn orders_stream_follows_totais_and_stops_without_them() {
     let server = MockServer::start_async().await;
     let order = example("get_order", "200")["pedido"].clone();
     let p1 = json!({"pedidos": [order.clone()], "totais": {"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}});
-    let p2 = json!({"pedidos": [order.clone()]});
+    let mut second = order.clone();
+    second["id"] = json!("2");
+    let p2 = json!({"pedidos": [second]});
     let m1 = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/pedidos")
-                .query_param("page", "1")
+                .query_param_missing("page")
                 .query_param("status", "novo");
             then.status(200).json_body(p1);
         })
@@ -479,4 +503,167 @@ async fn a_failing_page_is_yielded_as_an_error_and_ends_the_stream() {
     assert!(items[0].is_ok());
     let err = items[1].as_ref().unwrap_err();
     assert_eq!(err.status(), Some(500));
+}
+
+#[tokio::test]
+async fn buyer_fiscal_in_any_form_never_costs_the_order() {
+    // M1151: "O campo buyer_fiscal irá conter um JSON com os dados fiscais" (Mercado Livre orders
+    // only, no example): an object, JSON text, or PHP's empties on other orders; anything else is
+    // kept as sent.
+    let fiscal = json!({"doc_type": "CPF", "doc_number": "07162277812", "name": "JOÃO VITOR"});
+    let cases = [
+        (json!(null), None),
+        (json!(""), None),
+        (json!([]), None),
+        (json!(fiscal.to_string()), Some(&fiscal)),
+        (fiscal.clone(), Some(&fiscal)),
+        (json!("N/I"), None),
+        (json!(format!("[{fiscal}]")), None),
+        (json!(35), None),
+    ];
+    let server = MockServer::start_async().await;
+    let mut page = json!({"pedidos": []});
+    for (i, (value, _)) in cases.iter().enumerate() {
+        let mut order = example("get_order", "200")["pedido"].clone();
+        order["id"] = json!(i.to_string());
+        order["buyer_fiscal"] = value.clone();
+        page["pedidos"].as_array_mut().unwrap().push(order.clone());
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/pedido/{i}"));
+                then.status(200).json_body(json!({"pedido": order}));
+            })
+            .await;
+    }
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos");
+            then.status(200).json_body(page);
+        })
+        .await;
+    let c = client(&server);
+    let list = c.orders_page(&OrderFilter::new(), None).await.unwrap();
+    assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+    assert_eq!(list.items.len(), cases.len());
+    for (i, (value, want)) in cases.iter().enumerate() {
+        let single = c.order(&i.to_string()).await.unwrap();
+        for (read, how) in [(&single, "single read"), (&list.items[i], "list page")] {
+            let got = read.fiscal_data().map(serde_json::Value::Object);
+            assert_eq!(got.as_ref(), *want, "{value} ({how})");
+            if !value.is_null() {
+                assert_eq!(read.buyer_fiscal.as_ref(), Some(value), "kept as sent");
+            }
+        }
+    }
+}
+
+/// Order list pages for E21: `page` is not documented on GET PEDIDOS (M755-789), and without a
+/// date range the provider answers "os últimos 100 pedidos" (M759).
+fn order_page(ids: &[&str], totais: serde_json::Value) -> serde_json::Value {
+    let order = example("get_order", "200")["pedido"].clone();
+    let pedidos: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut o = order.clone();
+            o["id"] = json!(id);
+            o
+        })
+        .collect();
+    json!({"pedidos": pedidos, "totais": totais})
+}
+
+#[tokio::test]
+async fn a_provider_that_ignores_page_ends_the_orders_stream_with_an_error_not_a_loop() {
+    // Pages that do not say which page they are, and the provider sends the first one again.
+    let server = MockServer::start_async().await;
+    let totais = json!({"totalProdutos": "300", "totalPaginas": "3"});
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
+            then.status(200)
+                .json_body(order_page(&["1", "2"], totais.clone()));
+        })
+        .await;
+    let again = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param("page", "2");
+            then.status(200)
+                .json_body(order_page(&["1", "2"], totais.clone()));
+        })
+        .await;
+    let items: Vec<_> = client(&server).orders(&OrderFilter::new()).collect().await;
+    let ids: Vec<_> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .map(|o| o.id.to_string())
+        .collect();
+    assert_eq!(ids, ["1", "2"], "each order once");
+    assert_eq!(items.len(), 3, "{items:?}");
+    let err = items[2].as_ref().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "totais.paginaAtual"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("narrow the date range"), "{err}");
+    first.assert_calls_async(1).await;
+    again.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn an_order_page_answered_as_another_page_is_an_error_not_the_end() {
+    // The provider says which page it sent, and it is not the one asked for: the orders of the
+    // pages it will not send are not silently missing.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
+            then.status(200).json_body(order_page(
+                &["1"],
+                json!({"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}),
+            ));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pedidos").query_param("page", "2");
+            then.status(200).json_body(order_page(
+                &["1"],
+                json!({"totalProdutos": "2", "totalPaginas": "2", "paginaAtual": "1"}),
+            ));
+        })
+        .await;
+    let items: Vec<_> = client(&server).orders(&OrderFilter::new()).collect().await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().id.to_string(), "1");
+    let err = items[1].as_ref().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { path, .. } if path == "totais.paginaAtual"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_first_order_page_is_asked_for_as_the_manual_does() {
+    // Without a range the provider answers its 100 most recent orders (M759), and with no
+    // `totais` that is all the stream gives; no undocumented `page` goes with the first call.
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pedidos")
+                .query_param_missing("page");
+            then.status(200).json_body(example("list_orders", "200"));
+        })
+        .await;
+    let all: Vec<types::Order> = client(&server)
+        .orders(&OrderFilter::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    m.assert_calls_async(1).await;
 }

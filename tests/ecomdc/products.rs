@@ -147,7 +147,7 @@ async fn options_sent_as_opcoes_are_read_too() {
     let refs: Vec<&str> = p.modelos[0]
         .options()
         .iter()
-        .map(|o| o.referencia.as_str())
+        .filter_map(|o| o.referencia.get().map(String::as_str))
         .collect();
     assert_eq!(refs, ["11482378", "11482379"]);
 }
@@ -349,4 +349,236 @@ async fn all_products_stream_over_three_pages_driven_by_totais() {
     for m in mocks {
         m.assert_calls_async(1).await;
     }
+}
+
+#[tokio::test]
+async fn wholesale_campaigns_of_any_shape_never_cost_the_product() {
+    // M119-124, M210-215: `precos_atacado=true` shows "campanhas de atacado", with no shape and
+    // no key name; PHP sends `false` or `""` for none.
+    let object = json!({"campanha": "Atacado 10+", "quantidade": "10", "preco": "650.00"});
+    let cases = [
+        (json!(false), None),
+        (json!(""), None),
+        (object.clone(), Some(object.clone())),
+        (json!([object.clone()]), Some(json!([object]))),
+    ];
+    for (value, want) in cases {
+        let server = MockServer::start_async().await;
+        let mut single = example("get_product", "200");
+        single["produto"]["precos_atacado"] = value.clone();
+        let mut page = example("list_products", "200");
+        page["produtos"][0]["precos_atacado"] = value.clone();
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/produto/777")
+                    .query_param("precos_atacado", "true");
+                then.status(200).json_body(single);
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/produtos")
+                    .query_param("precos_atacado", "true");
+                then.status(200).json_body(page);
+            })
+            .await;
+        let c = client(&server);
+        let p = c.product_with_wholesale_prices("777").await.unwrap();
+        assert_eq!(p.wholesale_campaigns(), want.as_ref(), "{value}");
+        assert_eq!(p.precos_atacado.as_ref(), Some(&value), "kept as sent");
+        let listed = c
+            .products_page(&ProductFilter::new().wholesale_prices(), None)
+            .await
+            .unwrap();
+        assert!(listed.rejected.is_empty(), "{value}: {:?}", listed.rejected);
+        assert_eq!(listed.items[0].wholesale_campaigns(), want.as_ref());
+    }
+}
+
+/// The manual's product as a store's admin may hold it: created without a reference (M360
+/// "referencia … Não"), as a single unnamed model (M351 "Não/Sim"), with empty descriptive fields.
+fn product_without_reference_or_model_name() -> serde_json::Value {
+    let mut p = example("get_product", "200")["produto"].clone();
+    let product = p.as_object_mut().unwrap();
+    product.remove("descricao");
+    product.insert("departamento".into(), json!(null));
+    product.remove("fabricante");
+    let model = p["modelos"][0].as_object_mut().unwrap();
+    model.remove("nome");
+    p["modelos"][0]["itens"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("referencia");
+    p["modelos"][0]["itens"][1]["referencia"] = json!(null);
+    p
+}
+
+#[tokio::test]
+async fn a_product_without_reference_or_model_name_is_read() {
+    let server = MockServer::start_async().await;
+    let product = product_without_reference_or_model_name();
+    let page = json!({"produtos": [product.clone()], "totais": {"totalProdutos": "1", "totalPaginas": "1", "paginaAtual": "1"}});
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produto/777");
+            then.status(200).json_body(json!({"produto": product}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/produtos");
+            then.status(200).json_body(page);
+        })
+        .await;
+    let c = client(&server);
+    let listed = c.products_page(&ProductFilter::new(), None).await.unwrap();
+    assert!(listed.rejected.is_empty(), "{:?}", listed.rejected);
+    let single = c.product("777").await.unwrap();
+    for p in [&single, &listed.items[0]] {
+        assert_eq!(p.codigo, "777");
+        assert_eq!(p.descricao.get(), None);
+        assert!(p.departments().trees().is_empty());
+        assert_eq!(p.fabricante.get(), None);
+        let model = &p.modelos[0];
+        assert_eq!(model.nome.get(), None);
+        let refs: Vec<_> = model.options().iter().map(|o| o.referencia.get()).collect();
+        assert_eq!(refs, [None, None]);
+        assert_eq!(model.options()[1].estoque.value(), Some(10));
+    }
+}
+
+#[tokio::test]
+async fn to_update_refuses_an_option_without_a_reference() {
+    // An update identifies options by `referencia` and creates the ones it does not find
+    // (M420-425): written back without one, the option would be created again.
+    let read: types::Product =
+        serde_json::from_value(product_without_reference_or_model_name()).unwrap();
+    let err = read.to_update().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidInput { field, .. } if field == "modelos[0].itens[0].referencia"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn to_update_of_a_single_unnamed_model_sends_no_name_and_no_blank_fields() {
+    let mut body = product_without_reference_or_model_name();
+    body["modelos"][0]["itens"][0]["referencia"] = json!("11482378");
+    body["modelos"][0]["itens"][1]["referencia"] = json!(11482379);
+    let read: types::Product = serde_json::from_value(body).unwrap();
+    let json = serde_json::to_value(read.to_update().unwrap()).unwrap();
+    for field in ["descricao", "departamento", "fabricante"] {
+        assert!(json.get(field).is_none(), "{field}: {json}");
+    }
+    assert!(json["modelos"][0].get("nome").is_none(), "{json}");
+    assert_eq!(
+        json["modelos"][0]["itens"][1]["referencia"],
+        json!("11482379")
+    );
+}
+
+#[tokio::test]
+async fn writing_a_read_product_back_does_not_send_its_images_again() {
+    // M421 "As imagens serão substituídas, se enviadas", each URL imported again in up to 5 s
+    // (M83): a read-modify-write that changes the price must not re-import every image.
+    let server = MockServer::start_async().await;
+    let bodies = Bodies::default();
+    server
+        .mock_async(|when, then| {
+            bodies.record(when.method(PUT).path("/produto/777"));
+            then.status(201);
+        })
+        .await;
+    let read: types::Product =
+        serde_json::from_value(example("get_product", "200")["produto"].clone()).unwrap();
+    assert_eq!(read.modelos[0].image_urls().0.len(), 2);
+    let mut update = read.to_update().unwrap();
+    update.preco = Some(brcommerce::common::lenient::DecimalNumber(dec!(699.90)));
+    client(&server)
+        .update_product("777", update.clone())
+        .await
+        .unwrap();
+    let sent = bodies.last_json();
+    assert_eq!(sent["preco"], json!(699.9));
+    for field in ["imagens", "imagens_retangulares"] {
+        assert!(sent["modelos"][0].get(field).is_none(), "{field}: {sent}");
+    }
+    // Images set on the update are sent.
+    update.modelos[0].imagens = Some("https://www.exemplo.com.br/9.jpg".parse().unwrap());
+    client(&server).update_product("777", update).await.unwrap();
+    assert_eq!(
+        bodies.last_json()["modelos"][0]["imagens"],
+        json!("https://www.exemplo.com.br/9.jpg")
+    );
+}
+
+#[tokio::test]
+async fn the_operations_known_by_name_only_are_reachable_through_raw() {
+    // M1135-1137 (change log, 19/08/2024): GET getCoresModelos and PUT putCoresModelos ("to add
+    // a new colour leave out cod_cor"), POST/PUT/GET atributosDepartamentos; no shapes given.
+    let server = MockServer::start_async().await;
+    let colours = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/getCoresModelos")
+                .header("x-ID", ID)
+                .header("x-Token", TOKEN);
+            then.status(200)
+                .json_body(json!([{"cod_cor": 12, "nome": "Azul"}]));
+        })
+        .await;
+    let new_colour = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path("/putCoresModelos")
+                .json_body(json!({"nome": "Verde Musgo"}));
+            then.status(503);
+        })
+        .await;
+    let attributes = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/atributosDepartamentos")
+                .json_body(json!({"departamento": "Esportes", "atributos": "Aro"}));
+            then.status(201).body("OK");
+        })
+        .await;
+    let c = client(&server);
+    let read = c.run(c.raw().list_model_colours().send()).await.unwrap();
+    assert_eq!(read[0]["cod_cor"], 12, "any JSON is read");
+    colours.assert_async().await;
+
+    let mut colour = serde_json::Map::new();
+    colour.insert("nome".into(), json!("Verde Musgo"));
+    let err = c
+        .run_write(
+            c.raw()
+                .put_model_colour()
+                .body(types::ModelColourWrite(colour))
+                .send(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    new_colour.assert_calls_async(1).await; // a colour without cod_cor is created: sent once
+
+    let mut body = serde_json::Map::new();
+    body.insert("departamento".into(), json!("Esportes"));
+    body.insert("atributos".into(), json!("Aro"));
+    let written = c
+        .run_write(
+            c.raw()
+                .create_department_attributes()
+                .body(types::DepartmentAttributesWrite(body))
+                .send(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(written, brcommerce::Written::Unread(_)),
+        "{written:?}"
+    );
+    attributes.assert_async().await;
 }
