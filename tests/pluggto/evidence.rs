@@ -3,7 +3,7 @@
 //! older Postman collection did not show.
 
 use brcommerce::pluggto::types::{self, DateOrDateTime};
-use brcommerce::pluggto::{OrderFilter, Written};
+use brcommerce::pluggto::{OrderFilter, ProductFilter, Written};
 use chrono::{NaiveDate, TimeZone, Utc};
 use httpmock::Method::{GET, POST, PUT};
 use httpmock::MockServer;
@@ -370,6 +370,45 @@ async fn an_app_learns_its_user_from_get_users() {
     let as_text: types::UserEnvelope =
         serde_json::from_value(json!({"User": {"id": "129"}})).unwrap();
     assert_eq!(as_text.user.id.value(), Some(129));
+}
+
+/// P8: the collection's `attribute` filter of orders (PM l.1204) and `attribute` and `id`
+/// filters of products (PM l.1885-1886) are sent as query parameters.
+#[tokio::test]
+async fn the_attribute_and_id_filters_are_sent() {
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN, "r1").await;
+    let orders = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/orders")
+                .query_param("attribute", "gift")
+                .query_param("channel", "mercadolivre");
+            then.status(200)
+                .json_body(json!({"total": 0, "showing": 0, "limit": 100, "result": []}));
+        })
+        .await;
+    let products = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/products")
+                .query_param("attribute", "cor")
+                .query_param("id", "5877f0c30280833e402e54bf");
+            then.status(200)
+                .json_body(json!({"total": 0, "showing": 0, "limit": 100, "result": []}));
+        })
+        .await;
+    let c = client(&server);
+    let filter = OrderFilter::new().attribute("gift").channel("mercadolivre");
+    let page = c.orders_page(&filter, None).await.unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+    let filter = ProductFilter::new()
+        .attribute("cor")
+        .id("5877f0c30280833e402e54bf");
+    let page = c.products_page(&filter, None).await.unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+    orders.assert_async().await;
+    products.assert_async().await;
 }
 
 /// An optional field as text (empty when absent).
