@@ -237,10 +237,16 @@ mod pluggto {
         for call in &seen[1..] {
             let bearer = format!("Bearer {TOKEN}");
             if in_query {
-                assert!(call.target.contains(TOKEN), "the token was sent in the query");
+                assert!(
+                    call.target.contains(TOKEN),
+                    "the token was sent in the query"
+                );
                 assert_eq!(call.header("authorization"), None);
             } else {
-                assert!(!call.target.contains(TOKEN), "the token was sent in the URL");
+                assert!(
+                    !call.target.contains(TOKEN),
+                    "the token was sent in the URL"
+                );
                 assert_eq!(call.header("authorization"), Some(bearer.as_str()));
             }
         }

@@ -79,7 +79,10 @@ async fn an_invoiced_order_keeps_the_time_of_its_iso_dates() {
     assert_eq!(order.receiver_schedule_date.to_string(), "");
     let shipment = &order.shipments[0];
     assert_eq!(shipment.nfe_date.to_string(), "2024-07-15T18:07:07+00:00");
-    assert_eq!(shipment.date_shipped.to_string(), "2024-07-17T18:14:00+00:00");
+    assert_eq!(
+        shipment.date_shipped.to_string(),
+        "2024-07-17T18:14:00+00:00"
+    );
     assert_eq!(
         shipment.date_delivered.to_string(),
         "2025-05-08T06:57:07+00:00"
@@ -100,7 +103,8 @@ async fn a_page_with_an_invoiced_order_rejects_nothing() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/orders");
-            then.status(200).json_body(json!({"total": 2, "showing": 2, "limit": 100,
+            then.status(200)
+                .json_body(json!({"total": 2, "showing": 2, "limit": 100,
                 "result": [{"Order": plain}, {"Order": invoiced_order()}]}));
         })
         .await;
@@ -110,7 +114,10 @@ async fn a_page_with_an_invoiced_order_rejects_nothing() {
         .unwrap();
     assert!(page.rejected.is_empty(), "{:?}", page.rejected);
     assert_eq!(page.items.len(), 2);
-    assert_eq!(page.items[0].expected_delivery_date.to_string(), "2016-11-05 00:00:00");
+    assert_eq!(
+        page.items[0].expected_delivery_date.to_string(),
+        "2016-11-05 00:00:00"
+    );
     assert_eq!(
         page.items[1].shipments[0].nfe_date.to_string(),
         "2024-07-15T18:07:07+00:00"
@@ -148,7 +155,8 @@ async fn the_fields_of_the_current_order_page_are_kept() {
     token_endpoint(&server, TOKEN, "r1").await;
     let mut order = super::example("get_order", "200")["Order"].clone();
     order["tags"] = json!({"has_track": null});
-    order["commission"] = json!({"fixed": null, "tax": null, "total_charged": null, "comment": null});
+    order["commission"] =
+        json!({"fixed": null, "tax": null, "total_charged": null, "comment": null});
     order["payments"][0]["id"] = json!("6042121bb71e3422dafd2404");
     order["shipments"][0]["documents"][0]["id"] = json!("d1");
     let extra = json!({
@@ -165,7 +173,8 @@ async fn the_fields_of_the_current_order_page_are_kept() {
     order["items"][0]["original_sku"] = json!("MLB-486086");
     order["items"][0]["photo_url"] = json!("https://img.example/486086.jpg");
     order["items"][0]["discount"] = json!("5.00");
-    order["shipments"][0]["label_info"] = json!({"format": "zpl", "url": "https://label.example/1"});
+    order["shipments"][0]["label_info"] =
+        json!({"format": "zpl", "url": "https://label.example/1"});
     serve_order(&server, "o1", order).await;
     let read = client(&server).order("o1").await.unwrap();
     let got = serde_json::to_value(&read).unwrap();
@@ -179,7 +188,10 @@ async fn the_fields_of_the_current_order_page_are_kept() {
     assert_eq!(got["tags"], json!({"has_track": null}));
     assert_eq!(got["payments"][0]["id"], json!("6042121bb71e3422dafd2404"));
     assert_eq!(got["items"][0]["original_sku"], json!("MLB-486086"));
-    assert_eq!(got["items"][0]["photo_url"], json!("https://img.example/486086.jpg"));
+    assert_eq!(
+        got["items"][0]["photo_url"],
+        json!("https://img.example/486086.jpg")
+    );
     assert_eq!(got["items"][0]["discount"], json!("5.00"));
     assert_eq!(got["shipments"][0]["documents"][0]["id"], json!("d1"));
     assert_eq!(
@@ -196,7 +208,10 @@ async fn the_misspelt_espected_delivery_date_is_read_and_sent() {
     let server = MockServer::start_async().await;
     token_endpoint(&server, TOKEN, "r1").await;
     let mut order = super::example("get_order", "200")["Order"].clone();
-    order.as_object_mut().unwrap().remove("expected_delivery_date");
+    order
+        .as_object_mut()
+        .unwrap()
+        .remove("expected_delivery_date");
     order["espected_delivery_date"] = json!("2016-11-05");
     serve_order(&server, "o1", order).await;
     let read = client(&server).order("o1").await.unwrap();
@@ -206,7 +221,8 @@ async fn the_misspelt_espected_delivery_date_is_read_and_sent() {
     server
         .mock_async(|when, then| {
             bodies.record(when.method(POST).path("/orders"));
-            then.status(201).json_body(super::example("create_order", "201"));
+            then.status(201)
+                .json_body(super::example("create_order", "201"));
         })
         .await;
     let input: types::OrderInput = serde_json::from_value(json!({
@@ -231,7 +247,8 @@ async fn create_order_sends_the_intermediary_fields_marketplace_nfes_need() {
     server
         .mock_async(|when, then| {
             bodies.record(when.method(POST).path("/orders"));
-            then.status(201).json_body(super::example("create_order", "201"));
+            then.status(201)
+                .json_body(super::example("create_order", "201"));
         })
         .await;
     let sent = json!({
@@ -249,7 +266,8 @@ async fn create_order_sends_the_intermediary_fields_marketplace_nfes_need() {
     assert_json_eq(&got, &sent);
 }
 
-/// P4: the official update-invoice and update-order-tracking-status bodies send date-times;
+/// P4: the official update-invoice, update-order-tracking-status and
+/// update-invoices-by-documents bodies send date-times;
 /// they go out as they are, and a typed date-time goes out in PluggTo's form.
 #[tokio::test]
 async fn invoice_and_tracking_updates_send_their_date_times() {
@@ -259,7 +277,8 @@ async fn invoice_and_tracking_updates_send_their_date_times() {
     server
         .mock_async(|when, then| {
             bodies.record(when.method(PUT).path("/orders/606b87e9e7cb7f1d4d5f8d30"));
-            then.status(200).json_body(json!({"Order": invoiced_order()}));
+            then.status(200)
+                .json_body(json!({"Order": invoiced_order()}));
         })
         .await;
     let invoice = json!({"status": "invoiced", "shipments": [{
@@ -271,8 +290,15 @@ async fn invoice_and_tracking_updates_send_their_date_times() {
         "shipping_method": "PAC", "track_code": "QC123456729BR",
         "track_url": "https://correios.com.br", "date_shipped": "2024-07-17T18:14:00.000Z",
         "status": "shipped", "shipping_items": [{"sku": "1776924", "quantity": 1}]}]});
+    // developers.plugg.to/reference/update-invoices-by-documents: the invoice as a document.
+    let documents = json!({"status": "invoiced", "shipments": [{
+        "documents": [{"url": "https://pluggto-xmlnf.example/129_4644258996.xml",
+            "type": "invoice"}],
+        "id": "606b87e9e7cb7f1d4d5f8d32", "nfe_date": "2024-07-15T18:07:07.000Z",
+        "nfe_key": "31210617888732102479550010005269381003054430",
+        "nfe_number": "5269322", "nfe_serie": "1"}]});
     let c = client(&server);
-    for body in [&invoice, &tracking] {
+    for body in [&invoice, &tracking, &documents] {
         let change: types::OrderUpdate = serde_json::from_value(body.clone()).unwrap();
         let result = c
             .update_order("606b87e9e7cb7f1d4d5f8d30", change)
@@ -308,9 +334,7 @@ async fn invoice_and_tracking_updates_send_their_date_times() {
     assert_eq!(sent["date_shipped"], json!("2024-07-17"));
     // Text that is neither form is refused before sending.
     assert!("15/07/2024".parse::<DateOrDateTime>().is_err());
-    assert!(
-        DateOrDateTime::try_from(Utc.with_ymd_and_hms(2024, 7, 15, 18, 7, 7).unwrap()).is_ok()
-    );
+    assert!(DateOrDateTime::try_from(Utc.with_ymd_and_hms(2024, 7, 15, 18, 7, 7).unwrap()).is_ok());
 }
 
 /// P11: the official `not_updated` body (developers.plugg.to/reference/update-invoice), with
@@ -360,7 +384,8 @@ async fn an_app_learns_its_user_from_get_users() {
             when.method(GET)
                 .path("/users")
                 .header("authorization", format!("Bearer {TOKEN}"));
-            then.status(200).json_body(super::example("get_user", "200"));
+            then.status(200)
+                .json_body(super::example("get_user", "200"));
         })
         .await;
     let user = client(&server).user().await.unwrap();
