@@ -1051,8 +1051,8 @@ impl LooseValue for Timestamp {
     /// The epoch (PHP's "no date") and a bare epoch day are `None`.
     fn from_text(s: &str) -> Result<Option<Self>, String> {
         Ok(Self::parse(s)?.filter(|ts| {
-            !is_php_epoch_time(ts)
-                && !(ts.local.time() == NaiveTime::MIN && is_php_epoch_date(ts.local.date()))
+            let epoch_day = ts.local.time() == NaiveTime::MIN && is_php_epoch_date(ts.local.date());
+            !(is_php_epoch_time(ts) || epoch_day)
         }))
     }
     fn from_php_date(v: PhpDate) -> Result<Option<Self>, String> {
