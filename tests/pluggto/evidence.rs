@@ -403,26 +403,18 @@ async fn an_app_learns_its_user_from_get_users() {
 async fn the_attribute_and_id_filters_are_sent() {
     let server = MockServer::start_async().await;
     token_endpoint(&server, TOKEN, "r1").await;
-    let orders = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/orders")
-                .query_param("attribute", "gift")
-                .query_param("channel", "mercadolivre");
-            then.status(200)
-                .json_body(json!({"total": 0, "showing": 0, "limit": 100, "result": []}));
-        })
-        .await;
-    let products = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/products")
-                .query_param("attribute", "cor")
-                .query_param("id", "5877f0c30280833e402e54bf");
-            then.status(200)
-                .json_body(json!({"total": 0, "showing": 0, "limit": 100, "result": []}));
-        })
-        .await;
+    let orders = empty_list(
+        &server,
+        "/orders",
+        &[("attribute", "gift"), ("channel", "mercadolivre")],
+    )
+    .await;
+    let products = empty_list(
+        &server,
+        "/products",
+        &[("attribute", "cor"), ("id", "5877f0c30280833e402e54bf")],
+    )
+    .await;
     let c = client(&server);
     let filter = OrderFilter::new().attribute("gift").channel("mercadolivre");
     let page = c.orders_page(&filter, None).await.unwrap();
@@ -434,6 +426,24 @@ async fn the_attribute_and_id_filters_are_sent() {
     assert!(page.items.is_empty() && page.next.is_none());
     orders.assert_async().await;
     products.assert_async().await;
+}
+
+/// An empty list page at `path`, answered only to a request with all of `params`.
+async fn empty_list<'a>(
+    server: &'a MockServer,
+    path: &str,
+    params: &[(&str, &str)],
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            let mut when = when.method(GET).path(path);
+            for (name, value) in params {
+                when = when.query_param(*name, *value);
+            }
+            then.status(200)
+                .json_body(json!({"total": 0, "showing": 0, "limit": 100, "result": []}));
+        })
+        .await
 }
 
 /// An optional field as text (empty when absent).
