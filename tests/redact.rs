@@ -196,10 +196,10 @@ mod pluggto {
     const TOKEN: &str = "redact-pt-token-99ee00";
     const REFRESH: &str = "redact-pt-refresh-1f2f3f";
 
-    /// The access token travels in the URL (`?access_token=`): it must not leak through the
-    /// URL in a transport error or a log line.
-    #[tokio::test]
-    async fn redact_pluggto_query_token_in_errors_and_logs() {
+    /// The access token travels in the `Authorization: Bearer` header by default, or in the
+    /// URL (`?access_token=`) when asked (audit P10): either way it must not leak through the
+    /// URL of a transport error, an undocumented status, a decode error or a log line.
+    async fn redact_pluggto_token(in_query: bool) {
         let _ = logs();
         let server = ScriptServer::start(vec![
             Step::json(
@@ -207,32 +207,62 @@ mod pluggto {
                 json!({"access_token": TOKEN, "refresh_token": REFRESH, "expires_in": 3600}),
             ),
             Step::CloseMidBody,
+            Step::text(418, "teapot"),
+            Step::json(200, json!({"Order": 5})),
         ])
         .await;
         let credentials = Credentials::password("plugin", SECRET, "user", PASSWORD);
-        let client = Client::builder(credentials.clone())
+        let builder = Client::builder(credentials.clone())
             .base_url(&server.base_url)
-            .retry(brcommerce::common::retry::RetryPolicy::none())
-            .build()
-            .unwrap();
-        let err = client.order("o1").await.unwrap_err();
-        let seen = server.seen();
-        assert!(
-            seen.iter().any(|s| s.target.contains(TOKEN)),
-            "the token was sent in the query"
-        );
-        for secret in [SECRET, PASSWORD, TOKEN, REFRESH] {
-            assert_clean(
-                secret,
-                &[
-                    format!("{credentials:?}"),
-                    format!("{client:?}"),
-                    format!("{err:?}"),
-                    err.to_string(),
-                    format!("{err:#}"),
-                ],
-            );
+            .retry(brcommerce::common::retry::RetryPolicy::none());
+        let builder = if in_query {
+            builder.access_token_in_query()
+        } else {
+            builder
+        };
+        let builder_debug = format!("{builder:?}");
+        let client = builder.build().unwrap();
+        let mut texts = vec![
+            format!("{credentials:?}"),
+            builder_debug,
+            format!("{client:?}"),
+            format!("{:?}", client.raw()),
+        ];
+        for id in ["o1", "o2", "o3"] {
+            let err = client.order(id).await.unwrap_err();
+            texts.extend([format!("{err:?}"), err.to_string(), format!("{err:#}")]);
         }
+        let seen = server.seen();
+        assert_eq!(seen.len(), 4, "token + three calls");
+        for call in &seen[1..] {
+            let bearer = format!("Bearer {TOKEN}");
+            if in_query {
+                assert!(
+                    call.target.contains(TOKEN),
+                    "the token was sent in the query"
+                );
+                assert_eq!(call.header("authorization"), None);
+            } else {
+                assert!(
+                    !call.target.contains(TOKEN),
+                    "the token was sent in the URL"
+                );
+                assert_eq!(call.header("authorization"), Some(bearer.as_str()));
+            }
+        }
+        for secret in [SECRET, PASSWORD, TOKEN, REFRESH] {
+            assert_clean(secret, &texts);
+        }
+    }
+
+    #[tokio::test]
+    async fn redact_pluggto_query_token_in_errors_and_logs() {
+        redact_pluggto_token(true).await;
+    }
+
+    #[tokio::test]
+    async fn redact_pluggto_bearer_token_in_errors_and_logs() {
+        redact_pluggto_token(false).await;
     }
 }
 

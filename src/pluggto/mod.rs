@@ -21,9 +21,14 @@
 //! What this module handles: the OAuth grants (password, authorization code, refresh) with the
 //! refresh token that rotates on every grant (the newest is saved to the [`TokenStore`] before
 //! the access token is used; concurrent callers share one refresh; a 401 renews once), the
-//! `access_token` query parameter, the `{"Order": {...}}` envelopes, cursor paging with `next`
-//! = last id, `YYYY-MM-DDtoYYYY-MM-DD` date ranges, a PUT that changed nothing (`not_updated`)
-//! as [`Written::Unchanged`], and webhook notifications.
+//! token in the `Authorization: Bearer` header (the `access_token` query parameter on request,
+//! [`Builder::access_token_in_query`](crate::common::config::Builder::access_token_in_query)),
+//! the `{"Order": {...}}` envelopes, cursor paging with `next` = last id,
+//! `YYYY-MM-DDtoYYYY-MM-DD` date ranges, order and shipment dates with their time (read as
+//! [`LooseDateTime`](crate::common::lenient::LooseDateTime), sent as
+//! [`types::DateOrDateTime`]), a PUT that changed nothing (`not_updated`) as
+//! [`Written::Unchanged`], the user a token acts for ([`Client::user`]), and webhook
+//! notifications.
 //!
 //! [`TokenStore`]: crate::common::token::TokenStore
 
@@ -52,17 +57,17 @@ use crate::common::error::{FieldError, ProviderError};
 
 impl crate::common::call::ErrorBody for types::Error {
     fn into_provider_error(self, status: u16) -> ProviderError {
-        let error = self.error.into_inner();
+        // `error` is a class name in older answers and `true` in PluggTo's current examples.
+        let error = self
+            .error
+            .into_inner()
+            .filter(|e| e != "true" && e != "false");
         let mut message = self.message.filter(|m| !m.is_empty()).or(error.clone());
         let mut fields = Vec::new();
-        match self.details {
-            Some(types::ErrorDetails::String(text)) if !text.is_empty() => {
-                message = Some(match message {
-                    Some(m) => format!("{m}: {text}"),
-                    None => text,
-                });
-            }
-            Some(types::ErrorDetails::Object(map)) => {
+        // `details` is any JSON (audit P11): a text or a list adds to the message, an object
+        // names fields; none of them can hide `type` (and so `not_updated`).
+        let text = match self.details.map(|d| d.0) {
+            Some(serde_json::Value::Object(map)) => {
                 fields = map
                     .into_iter()
                     .map(|(field, v)| FieldError {
@@ -71,8 +76,16 @@ impl crate::common::call::ErrorBody for types::Error {
                     })
                     .collect();
                 fields.sort_by(|a, b| a.field.cmp(&b.field));
+                None
             }
-            _ => {}
+            Some(serde_json::Value::Null) | None => None,
+            Some(other) => Some(messages_of(other).join("; ")),
+        };
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            message = Some(match message {
+                Some(m) => format!("{m}: {text}"),
+                None => text,
+            });
         }
         ProviderError {
             status,
@@ -81,6 +94,31 @@ impl crate::common::call::ErrorBody for types::Error {
             fields,
             ..ProviderError::default()
         }
+    }
+}
+
+/// A date sent as `YYYY-MM-DD` (PluggTo's older examples).
+///
+/// # Errors
+/// A date outside the years 0000–9999, which PluggTo's format cannot carry.
+impl TryFrom<chrono::NaiveDate> for types::DateOrDateTime {
+    type Error = types::error::ConversionError;
+    fn try_from(date: chrono::NaiveDate) -> Result<Self, Self::Error> {
+        date.format("%Y-%m-%d").to_string().parse()
+    }
+}
+
+/// An instant sent in UTC with milliseconds (`2024-07-15T18:07:07.000Z`), as PluggTo writes its
+/// own `nfe_date` and `date_shipped`.
+///
+/// # Errors
+/// An instant outside the years 0000–9999.
+impl<Tz: chrono::TimeZone> TryFrom<chrono::DateTime<Tz>> for types::DateOrDateTime {
+    type Error = types::error::ConversionError;
+    fn try_from(at: chrono::DateTime<Tz>) -> Result<Self, Self::Error> {
+        at.with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            .parse()
     }
 }
 

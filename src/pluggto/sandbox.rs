@@ -13,7 +13,8 @@
 //! OAuth grants (password, authorization code `sandbox-code`, refresh tokens that work once and
 //! rotate), products by SKU (`PUT /skus/{sku}` then read back, stock increase/decrease/update),
 //! and orders (create, read, status changes; an identical update answers `not_updated`).
-//! Resource calls without a valid `access_token` get 401.
+//! Resource calls without a valid token (`Authorization: Bearer`, or the `access_token` query
+//! parameter) get 401.
 //!
 //! With [`Running::send_callbacks_to`] it also POSTs PluggTo's notifications to a URL, as
 //! PluggTo does to an app's registered URL: `orders` created/updated when an order is created
@@ -230,8 +231,9 @@ impl PluggtoSandbox {
 fn not_updated() -> SandboxResponse {
     SandboxResponse::json(
         400,
-        json!({"error": "Bad Request", "type": "not_updated", "message": "Nothing to update",
-               "details": "The sent data is equal to the stored data"}),
+        json!({"error": true, "type": "not_updated",
+               "message": "An error occurred, see details for more information.",
+               "details": "Changes not found in the order"}),
     )
 }
 
@@ -256,9 +258,12 @@ impl Backend for PluggtoSandbox {
         if op == "issue_token" {
             return Some(self.token(req));
         }
-        let authorized = req
-            .query("access_token")
-            .is_some_and(|t| self.lock().tokens.valid(t));
+        // The header PluggTo documents now, or the older query parameter.
+        let token = req
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .or_else(|| req.query("access_token"));
+        let authorized = token.is_some_and(|t| self.lock().tokens.valid(t));
         if !authorized {
             return Some(SandboxResponse::json(
                 401,

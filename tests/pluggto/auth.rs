@@ -35,21 +35,25 @@ fn client_with_store(
         .unwrap()
 }
 
-/// GET /orders/{id} answering the example order when called with `access`.
+/// GET /orders/{id} answering the example order when called with `access` in the header
+/// PluggTo documents (and not in the URL).
 async fn order_with_token<'a>(server: &'a MockServer, access: &str) -> httpmock::Mock<'a> {
     let access = access.to_owned();
     server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/orders/o1")
-                .query_param("access_token", access);
+                .header("authorization", format!("Bearer {access}"))
+                .query_param_missing("access_token");
             then.status(200).json_body(example("get_order", "200"));
         })
         .await
 }
 
+/// Audit P10: PluggTo's current reference (developers.plugg.to/reference/getting-started-with-
+/// your-api) sends the token "in the call header ... Authorization: Bearer {ACCESS_TOKEN}".
 #[tokio::test]
-async fn the_password_grant_is_form_encoded_and_the_token_travels_as_a_query_parameter() {
+async fn the_password_grant_is_form_encoded_and_the_token_travels_in_the_bearer_header() {
     let server = MockServer::start_async().await;
     let bodies = Bodies::default();
     let token = server
@@ -75,6 +79,29 @@ async fn the_password_grant_is_form_encoded_and_the_token_travels_as_a_query_par
     assert_eq!(sent["username"], "api-user");
     assert_eq!(sent["password"], API_PASSWORD);
     assert!(!sent.contains_key("refresh_token"));
+}
+
+/// The older Postman collection's form (`?access_token=`, PM l.168) stays available.
+#[tokio::test]
+async fn the_query_parameter_form_is_an_option() {
+    let server = MockServer::start_async().await;
+    token_endpoint(&server, TOKEN, "r1").await;
+    let in_query = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/orders/o1")
+                .query_param("access_token", TOKEN)
+                .header_missing("authorization");
+            then.status(200).json_body(example("get_order", "200"));
+        })
+        .await;
+    let c = Client::builder(credentials())
+        .base_url(server.base_url())
+        .access_token_in_query()
+        .build()
+        .unwrap();
+    c.order("o1").await.unwrap();
+    in_query.assert_async().await;
 }
 
 #[tokio::test]
@@ -241,7 +268,7 @@ async fn a_401_refreshes_once_and_retries_once() {
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/orders/o1")
-                .query_param("access_token", "old");
+                .header("authorization", "Bearer old");
             then.status(401)
                 .json_body(json!({"error": "Unauthorized", "type": "invalid_token",
                 "message": "The access token provided has expired"}));

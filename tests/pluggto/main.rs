@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod evidence;
 mod operations;
 mod paging;
 mod webhooks;

@@ -19,7 +19,7 @@ async fn create_order_sends_the_order_and_returns_it_unwrapped() {
             bodies.record(
                 when.method(POST)
                     .path("/orders")
-                    .query_param("access_token", TOKEN)
+                    .header("authorization", format!("Bearer {TOKEN}"))
                     .header("content-type", "application/json"),
             );
             then.status(201).json_body(example("create_order", "201"));
@@ -306,7 +306,7 @@ async fn delete_sku_deletes() {
         .mock_async(|when, then| {
             when.method(DELETE)
                 .path("/skus/pai-var1")
-                .query_param("access_token", TOKEN);
+                .header("authorization", format!("Bearer {TOKEN}"));
             then.status(200).json_body(example("delete_sku", "200"));
         })
         .await;
@@ -421,7 +421,7 @@ async fn messages_are_created_and_answered() {
     assert!(matches!(err.kind(), ErrorKind::InvalidInput { .. }));
 }
 
-fn drop_nulls(v: &mut serde_json::Value) {
+pub(super) fn drop_nulls(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
             map.retain(|_, v| !v.is_null());
