@@ -12,6 +12,16 @@ use serde_json::json;
 
 use super::{client, credentials, token_endpoint};
 
+/// `server` answers `GET path` with 200 and `body`.
+async fn answers(server: &MockServer, path: &str, body: serde_json::Value) {
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(path);
+            then.status(200).json_body(body);
+        })
+        .await;
+}
+
 /// C2: `PUT /api/v3/peripherals/{peripheralId}` answers 200 with the peripheral itself
 /// (cplug.redocly.app/openapi/peripherals/put-peripherals.md, "Response 200 fields: id, name,
 /// ..."), and `settings` is of any type there (PHP sends `[]` when it is empty).
@@ -38,7 +48,13 @@ async fn a_peripheral_update_reads_the_unwrapped_peripheral() {
         .manufacturer(Some("ELGIN".to_owned()))
         .type_(Some(types::PeripheralTypeKnown::Printer));
     let got = c
-        .run(c.raw().update_peripheral().peripheral_id(4).body(body).send())
+        .run(
+            c.raw()
+                .update_peripheral()
+                .peripheral_id(4)
+                .body(body)
+                .send(),
+        )
         .await
         .unwrap();
     update.assert_async().await;
@@ -57,7 +73,13 @@ async fn a_peripheral_without_model_is_refused_before_sending() {
     let c = client(&server);
     let body = types::PeripheralWrite::builder().name("Cozinha");
     let err = c
-        .run(c.raw().update_peripheral().peripheral_id(4).body(body).send())
+        .run(
+            c.raw()
+                .update_peripheral()
+                .peripheral_id(4)
+                .body(body)
+                .send(),
+        )
         .await
         .unwrap_err();
     match err.kind() {
@@ -126,25 +148,29 @@ async fn company_details_are_read_unwrapped_without_the_company_header() {
 async fn a_cancelled_production_order_is_known_in_either_spelling() {
     let server = MockServer::start_async().await;
     token_endpoint(&server).await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/production-orders");
-            then.status(200).json_body(json!({
-                "data": {"production_orders": [
-                    {"id": 8, "amount": 1, "status": "canceled", "production_order_items": null},
-                    {"id": 9, "amount": 2, "status": "cancelled", "production_order_items": null},
-                    {"id": 10, "amount": 1, "status": "in_progress", "production_order_items": null}
-                ]},
-                "meta": {"current_page": 1, "last_page": 1, "per_page": 20, "total": 3}
-            }));
-        })
-        .await;
+    answers(
+        &server,
+        "/api/v3/production-orders",
+        json!({
+            "data": {"production_orders": [
+                {"id": 8, "amount": 1, "status": "canceled", "production_order_items": null},
+                {"id": 9, "amount": 2, "status": "cancelled", "production_order_items": null},
+                {"id": 10, "amount": 1, "status": "in_progress", "production_order_items": null}
+            ]},
+            "meta": {"current_page": 1, "last_page": 1, "per_page": 20, "total": 3}
+        }),
+    )
+    .await;
     let c = client(&server);
     let page = c
         .page(c.raw().list_production_orders().send())
         .await
         .unwrap();
-    let statuses: Vec<_> = page.items.iter().map(|o| o.status.clone().unwrap()).collect();
+    let statuses: Vec<_> = page
+        .items
+        .iter()
+        .map(|o| o.status.clone().unwrap())
+        .collect();
     assert_eq!(
         statuses[0],
         types::ProductionOrderStatus::Known(types::ProductionOrderStatusKnown::Canceled)
@@ -201,42 +227,39 @@ async fn a_live_422_reports_the_providers_message_per_field() {
 async fn php_empty_arrays_in_free_form_fields_read_as_sent() {
     let server = MockServer::start_async().await;
     token_endpoint(&server).await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/tax-settings/ipi");
-            then.status(200).json_body(json!({"data": []}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/purchase-invoices/3/info");
-            then.status(200).json_body(json!({"data": []}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/bulks");
-            then.status(200).json_body(json!({"data": {"bulks": [
-                {"id": 16, "kind": "product", "status": "pending", "total_items": 0, "data": []}
-            ]}}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/peripherals");
-            then.status(200).json_body(json!({"data": {"peripherals": [
-                {"id": 1, "name": "Impressora 1", "type": "printer", "settings": []}
-            ]}}));
-        })
-        .await;
+    answers(&server, "/api/v3/tax-settings/ipi", json!({"data": []})).await;
+    answers(
+        &server,
+        "/api/v3/purchase-invoices/3/info",
+        json!({"data": []}),
+    )
+    .await;
+    answers(
+        &server,
+        "/api/v3/bulks",
+        json!({"data": {"bulks": [
+            {"id": 16, "kind": "product", "status": "pending", "total_items": 0, "data": []}
+        ]}}),
+    )
+    .await;
+    answers(
+        &server,
+        "/api/v3/peripherals",
+        json!({"data": {"peripherals": [
+            {"id": 1, "name": "Impressora 1", "type": "printer", "settings": []}
+        ]}}),
+    )
+    .await;
     let c = client(&server);
-    let ipi = c
-        .run(c.raw().get_ipi_tax_settings().send())
-        .await
-        .unwrap();
+    let ipi = c.run(c.raw().get_ipi_tax_settings().send()).await.unwrap();
     assert_eq!(*ipi.data, json!([]));
     let info = c
-        .run(c.raw().get_purchase_invoice_info().purchase_invoice_id(3).send())
+        .run(
+            c.raw()
+                .get_purchase_invoice_info()
+                .purchase_invoice_id(3)
+                .send(),
+        )
         .await
         .unwrap();
     assert_eq!(*info.data, json!([]));
@@ -244,7 +267,11 @@ async fn php_empty_arrays_in_free_form_fields_read_as_sent() {
     assert!(bulks.rejected.is_empty(), "{:?}", bulks.rejected);
     assert_eq!(bulks.items[0].data, Some(json!([])));
     let peripherals = c.page(c.raw().list_peripherals().send()).await.unwrap();
-    assert!(peripherals.rejected.is_empty(), "{:?}", peripherals.rejected);
+    assert!(
+        peripherals.rejected.is_empty(),
+        "{:?}",
+        peripherals.rejected
+    );
     assert_eq!(peripherals.items[0].settings.as_deref(), Some(&json!([])));
 }
 
