@@ -252,17 +252,23 @@ impl Client {
     /// A handle acting for another company (`CPlug-Company-Id`): same connection pool, token,
     /// retry budget, counters and options; nothing is reconnected.
     pub fn for_company(&self, company_id: i64) -> Self {
+        self.acting_for(Some(company_id))
+    }
+
+    /// A handle sending `CPlug-Company-Id: company` (none for `None`), sharing everything else.
+    fn acting_for(&self, company: Option<i64>) -> Self {
         let mut runtime = (*self.raw.inner).clone();
-        runtime
-            .headers
-            .insert(COMPANY, HeaderValue::from(company_id));
+        match company {
+            Some(id) => runtime.headers.insert(COMPANY, HeaderValue::from(id)),
+            None => runtime.headers.remove(COMPANY),
+        };
         Self {
             raw: generated::Client::new_with_client(
                 &self.raw.baseurl,
                 self.raw.client.clone(),
                 Arc::new(runtime),
             ),
-            company: Some(company_id),
+            company,
             ..self.clone()
         }
     }
@@ -439,6 +445,19 @@ impl Client {
     /// Every customer.
     pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + 'static {
         self.all(|raw, page, size| Box::pin(raw.list_customers().page(page).per_page(size).send()))
+    }
+
+    /// The details of a company (trade and legal names, code, kind of business, CNAE,
+    /// documents, address), from `GET /api/v3/companies/{companyId}`. Sent without
+    /// `CPlug-Company-Id`, whichever company this handle acts for: the provider's page lists no
+    /// header for it, so it also works on a client built without a company.
+    ///
+    /// # Errors
+    /// A provider error (404 when unknown) or any other [`ErrorKind`].
+    pub async fn company_details(&self, company_id: i64) -> Result<types::Company> {
+        let plain = self.acting_for(None);
+        let req = plain.raw.get_company().company_id(company_id);
+        plain.call(&ops::GET_COMPANY, req.send()).await
     }
 
     /// The companies (stores) the API user can act for, every page (audit C13: the list's

@@ -48,8 +48,13 @@ pub mod raw {
 
 use crate::common::error::{FieldError, ProviderError};
 
-/// One validation rule as text: `Required`, or `Max(255)` when the rule has parameters.
+/// One failed validation as text: the provider's message when it sends one (the live API does,
+/// in Portuguese: "O campo items deve ter no maximo 500 itens."), else the rule: `Required`, or
+/// `Max(255)` when the rule has parameters.
 fn rule(v: &types::Validation) -> String {
+    if let Some(message) = v.message.as_deref().filter(|m| !m.trim().is_empty()) {
+        return message.to_owned();
+    }
     let name = v.type_.clone().unwrap_or_else(|| "invalid".to_owned());
     if v.value.is_empty() {
         return name;
@@ -84,6 +89,20 @@ impl crate::common::call::ErrorBody for types::Error {
             fields,
             ..ProviderError::default()
         }
+    }
+}
+
+impl types::ProductionOrderStatus {
+    /// True for a cancelled order, in either of the provider's spellings (`cancelled` in the
+    /// update page's enum, `canceled` in the cancel page).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            Self::Known(
+                types::ProductionOrderStatusKnown::Cancelled
+                    | types::ProductionOrderStatusKnown::Canceled
+            )
+        )
     }
 }
 

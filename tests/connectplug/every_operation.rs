@@ -655,6 +655,11 @@ read_test!(list_companies, GET, "/api/v3/companies", |c| c
     .raw()
     .list_companies()
     .send());
+read_test!(get_company, GET, "/api/v3/companies/7", |c| c
+    .raw()
+    .get_company()
+    .company_id(7)
+    .send());
 write_test!(
     get_company_api_token,
     POST,

@@ -214,5 +214,6 @@ pub async fn write_setup<'a>(
     (mock, example, c)
 }
 
+mod audit;
 mod behaviour;
 mod every_operation;
