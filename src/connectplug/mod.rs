@@ -128,24 +128,3 @@ impl crate::common::call::ErrorBody for types::OAuthError {
         crate::common::call::oauth_error(status, self.error, self.error_description, self.message)
     }
 }
-
-// The contract of every provider's facade, checked at compile time: a client is shared by tasks
-// (`Send + Sync`), its calls are `Send` futures, and its streams own what they need (`Send +
-// 'static`, outliving the filter and the borrow of the client they came from), so they move
-// into `tokio::spawn`.
-const _: fn() = || {
-    fn shared<T: Send + Sync + 'static>(_: &T) {}
-    fn sendable<T: Send>(_: &T) {}
-    fn streams(client: &Client) -> impl Send + 'static {
-        shared(client);
-        sendable(&client.products_page(&ProductFilter::new(), None));
-        (
-            client.products(&ProductFilter::new()),
-            client.stocks(),
-            client.sale_orders(),
-            client.customers(),
-            client.companies(),
-        )
-    }
-    let _ = streams;
-};
