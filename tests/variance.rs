@@ -431,11 +431,9 @@ fn the_schema_walk_covers_every_read_schema_and_the_classes_apply_by_kind() {
             );
         }
     }
-    let text = Field::clone(
-        &brcommerce::ecomdc::raw::schemas::find("Product")
-            .and_then(|s| s.field("nome"))
-            .expect("ecomdc Product.nome"),
-    );
+    let text = *brcommerce::ecomdc::raw::schemas::find("Product")
+        .and_then(|s| s.field("nome"))
+        .expect("ecomdc Product.nome");
     assert!(variant(&text, "number").is_some());
     assert!(variant(&text, "obj:null").is_none());
 }
