@@ -50,6 +50,7 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
     let doc = serde_json::to_value(&spec)
         .map_err(|e| format!("the spec does not serialize back to JSON: {e}"))?;
     let schemas = schemas_module(&doc)?;
+    let decoders = decoders_module(&doc);
     let spec = without_handwritten(spec);
 
     let mut settings = GenerationSettings::default();
@@ -77,6 +78,7 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
     })?)?;
     client.push_str(&operations);
     client.push_str(&schemas);
+    client.push_str(&decoders);
     let cli = if cli {
         let crate_path = format!("crate::{provider}::raw");
         Some(pretty(run_generator(|| {
@@ -557,4 +559,35 @@ fn object_properties(
     }
     let props = schema["properties"].as_object()?;
     Some((props.clone(), required(schema)))
+}
+
+/// The `decoders` module of a provider (hidden feature `__internal`, unstable, for the
+/// spec-driven tests): decodes an answer given as the name of its component schema into the
+/// generated type, the way the client decodes answers (directly, then repaired by the spec's
+/// shapes), and gives it back as JSON.
+pub fn decoders_module(doc: &serde_json::Value) -> String {
+    let mut arms = String::new();
+    if let Some(components) = doc["components"]["schemas"].as_object() {
+        for name in components.keys() {
+            let rust_name = name.chars().all(|c| c.is_ascii_alphanumeric());
+            if REPLACEMENTS.iter().any(|(n, _)| n == name) || !rust_name {
+                continue;
+            }
+            arms.push_str(&format!(
+                "            {name:?} => Some(read::<super::types::{name}>({name:?}, json)),\n"
+            ));
+        }
+    }
+    format!(
+        "\n/// Decoding by schema name, for the spec-driven tests (unstable).\n\
+         #[cfg(feature = \"__internal\")]\n#[doc(hidden)]\npub mod decoders {{\n    \
+         fn read<T: serde::de::DeserializeOwned + serde::Serialize>(\n        \
+         schema: &'static str,\n        json: &[u8],\n    \
+         ) -> Result<serde_json::Value, (String, String)> {{\n        \
+         let value: T = crate::common::call::decode_read(super::schemas::find, schema, json)?;\n        \
+         serde_json::to_value(value).map_err(|e| (String::new(), e.to_string()))\n    }}\n\n    \
+         /// Decodes `json` as the schema `name` (`None`: no such schema).\n    \
+         pub fn decode(name: &str, json: &[u8]) -> Option<Result<serde_json::Value, (String, String)>> {{\n        \
+         match name {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n"
+    )
 }

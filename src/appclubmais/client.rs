@@ -464,7 +464,7 @@ impl Client {
     pub fn orders(
         &self,
         filter: &OrderFilter,
-    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_ORDERS.id, None, move |cursor| {

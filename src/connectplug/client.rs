@@ -305,7 +305,10 @@ impl Client {
     /// `erp.all(|raw, page, size| Box::pin(raw.list_units().page(page).per_page(size).send()))`.
     /// The stream owns what it needs (`'static`). A record that does not decode comes out as an
     /// `Err` item and the stream goes on; a page that cannot be read ends it.
-    pub fn all<L, F>(&self, call: F) -> impl Stream<Item = Result<L::Item>> + Send + 'static
+    pub fn all<L, F>(
+        &self,
+        call: F,
+    ) -> impl Stream<Item = Result<L::Item>> + Send + 'static + use<L, F>
     where
         L: Listing + DeserializeOwned + Send + 'static,
         L::Item: Send + 'static,
@@ -363,7 +366,7 @@ impl Client {
     pub fn products(
         &self,
         filter: &ProductFilter,
-    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
@@ -413,12 +416,14 @@ impl Client {
     }
 
     /// Every stock (warehouse) of the company.
-    pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + 'static {
+    pub fn stocks(&self) -> impl Stream<Item = Result<types::Stock>> + Send + 'static + use<> {
         self.all(|raw, page, size| Box::pin(raw.list_stocks().page(page).per_page(size).send()))
     }
 
     /// Every sale order.
-    pub fn sale_orders(&self) -> impl Stream<Item = Result<types::SaleOrder>> + Send + 'static {
+    pub fn sale_orders(
+        &self,
+    ) -> impl Stream<Item = Result<types::SaleOrder>> + Send + 'static + use<> {
         self.all(|raw, page, size| {
             Box::pin(raw.list_sale_orders().page(page).per_page(size).send())
         })
@@ -443,7 +448,9 @@ impl Client {
     }
 
     /// Every customer.
-    pub fn customers(&self) -> impl Stream<Item = Result<types::Customer>> + Send + 'static {
+    pub fn customers(
+        &self,
+    ) -> impl Stream<Item = Result<types::Customer>> + Send + 'static + use<> {
         self.all(|raw, page, size| Box::pin(raw.list_customers().page(page).per_page(size).send()))
     }
 
@@ -462,7 +469,9 @@ impl Client {
 
     /// The companies (stores) the API user can act for, every page (audit C13: the list's
     /// paging is not documented, so `meta` is followed when it is there).
-    pub fn companies(&self) -> impl Stream<Item = Result<types::CompanySummary>> + Send + 'static {
+    pub fn companies(
+        &self,
+    ) -> impl Stream<Item = Result<types::CompanySummary>> + Send + 'static + use<> {
         let client = self.clone();
         paginate::stream(P, ops::LIST_COMPANIES.id, None, move |cursor| {
             let client = client.clone();

@@ -25,6 +25,42 @@
 //! that stays the same when the write is retried, page/per_page paging with the `data.<items>`
 //! wrappers unwrapped, `Money` as a decimal amount and currency, 422 validations as field
 //! errors, and the multipart uploads progenitor cannot generate.
+//!
+//! ## The same code for every provider
+//!
+//! A page, every record, any operation of the spec and the error kinds read the same for the
+//! four providers; only the names of the lists and operations differ:
+//!
+//! ```no_run
+//! # async fn demo() -> brcommerce::Result<()> {
+//! use brcommerce::connectplug::{Client, Credentials, ProductFilter};
+//! use brcommerce::ErrorKind;
+//! use futures::StreamExt;
+//!
+//! let client = Client::new(Credentials::password("3", "client-secret", "api@loja.com.br", "pass"))?;
+//! // One page: its items, where the next one starts, and the records it could not read.
+//! let page = client.products_page(&ProductFilter::new(), None).await?;
+//! println!("{} read, {} unreadable, next {:?}", page.items.len(), page.rejected.len(), page.next);
+//! // Every record, one page in memory at a time; an unreadable record is an `Err` item
+//! // (with its JSON path, id and raw JSON) and the stream goes on.
+//! let mut all = std::pin::pin!(client.products(&ProductFilter::new()));
+//! while let Some(product) = all.next().await {
+//!     match product {
+//!         Ok(product) => println!("{:?}", product.name),
+//!         Err(e) => eprintln!("skipped: {e}"),
+//!     }
+//! }
+//! // Any operation of the spec through the generated client, with this crate's errors.
+//! match client.run(client.raw().list_units().per_page(100).send()).await {
+//!     Ok(answer) => println!("{answer:?}"),
+//!     Err(e) => match e.kind() {
+//!         ErrorKind::Provider(p) if p.status == 404 => println!("no units"),
+//!         ErrorKind::RateLimited { .. } | ErrorKind::Timeout { .. } => println!("later: {e}"),
+//!         _ => return Err(e),
+//!     },
+//! }
+//! # Ok(()) }
+//! ```
 
 crate::common::runtime::generated_client!("connectplug");
 

@@ -672,7 +672,7 @@ impl Client {
     pub fn products(
         &self,
         filter: &ProductFilter,
-    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
@@ -761,7 +761,7 @@ impl Client {
     pub fn orders(
         &self,
         filter: &OrderFilter,
-    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         // The ids of the page before, to notice a provider that ignores `page`.

@@ -710,7 +710,7 @@ impl Client {
     pub fn orders(
         &self,
         filter: &OrderFilter,
-    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Order>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_ORDERS.id, None, move |cursor| {
@@ -870,7 +870,7 @@ impl Client {
     pub fn products(
         &self,
         filter: &ProductFilter,
-    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Product>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_PRODUCTS.id, None, move |cursor| {
@@ -1010,7 +1010,7 @@ impl Client {
     pub fn messages(
         &self,
         filter: &MessageFilter,
-    ) -> impl Stream<Item = Result<types::Message>> + Send + 'static {
+    ) -> impl Stream<Item = Result<types::Message>> + Send + 'static + use<> {
         let client = self.clone();
         let filter = filter.clone();
         paginate::stream(P, ops::LIST_MESSAGES.id, None, move |cursor| {

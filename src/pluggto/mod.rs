@@ -31,6 +31,42 @@
 //! notifications.
 //!
 //! [`TokenStore`]: crate::common::token::TokenStore
+//!
+//! ## The same code for every provider
+//!
+//! A page, every record, any operation of the spec and the error kinds read the same for the
+//! four providers; only the names of the lists and operations differ:
+//!
+//! ```no_run
+//! # async fn demo() -> brcommerce::Result<()> {
+//! use brcommerce::pluggto::{Client, Credentials, OrderFilter};
+//! use brcommerce::ErrorKind;
+//! use futures::StreamExt;
+//!
+//! let client = Client::new(Credentials::password("client-id", "client-secret", "api-user", "api-pass"))?;
+//! // One page: its items, where the next one starts, and the records it could not read.
+//! let page = client.orders_page(&OrderFilter::new(), None).await?;
+//! println!("{} read, {} unreadable, next {:?}", page.items.len(), page.rejected.len(), page.next);
+//! // Every record, one page in memory at a time; an unreadable record is an `Err` item
+//! // (with its JSON path, id and raw JSON) and the stream goes on.
+//! let mut all = std::pin::pin!(client.orders(&OrderFilter::new()));
+//! while let Some(order) = all.next().await {
+//!     match order {
+//!         Ok(order) => println!("{:?}", order.id),
+//!         Err(e) => eprintln!("skipped: {e}"),
+//!     }
+//! }
+//! // Any operation of the spec through the generated client, with this crate's errors.
+//! match client.run(client.raw().get_sku().sku("pai-var1").send()).await {
+//!     Ok(answer) => println!("{answer:?}"),
+//!     Err(e) => match e.kind() {
+//!         ErrorKind::Provider(p) if p.status == 404 => println!("no such SKU"),
+//!         ErrorKind::RateLimited { .. } | ErrorKind::Timeout { .. } => println!("later: {e}"),
+//!         _ => return Err(e),
+//!     },
+//! }
+//! # Ok(()) }
+//! ```
 
 crate::common::runtime::generated_client!("pluggto");
 
