@@ -16,6 +16,10 @@ pub const REPLACEMENTS: &[(&str, &str)] = &[
     ("LooseId", "crate::common::lenient::LooseId"),
     ("LooseBool", "crate::common::lenient::LooseBool"),
     ("LooseDate", "crate::common::lenient::LooseDate"),
+    (
+        "LooseCalendarDate",
+        "crate::common::lenient::LooseCalendarDate",
+    ),
     ("LooseDateTime", "crate::common::lenient::LooseDateTime"),
     ("IbgeCode", "crate::common::lenient::IbgeCode"),
     ("NfKey", "crate::common::lenient::NfKey"),

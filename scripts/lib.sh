@@ -1,7 +1,13 @@
 # Shared helpers for the scripts in this directory (sourced, not run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PROVIDERS=(ecomdc pluggto appclubmais connectplug)
+# Every provider has a spec `specs/<provider>.yaml` and a cargo feature of the same name; the
+# specs directory is the one list the scripts and CI read.
+PROVIDERS=()
+for _spec in "$ROOT"/specs/*.yaml; do
+    [ -e "$_spec" ] && PROVIDERS+=("$(basename "$_spec" .yaml)")
+done
+unset _spec
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1
 
 # Installs the pinned Node tools (package-lock.json) when they are missing or stale.

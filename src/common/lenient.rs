@@ -14,7 +14,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -889,23 +889,86 @@ impl<'de> Deserialize<'de> for NfKey {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-/// A calendar date in `YYYY-MM-DD` or `DD/MM/YYYY`; `0000-00-00` and blanks are `None`.
+/// A date as providers send it: `YYYY-MM-DD` or `DD/MM/YYYY`, or a date and time in any of the
+/// forms of [`LooseDateTime`] (the date is kept as written); `0000-00-00`, blanks, and PHP's
+/// epoch artefacts `1969-12-31` and `1970-01-01` (a missing date formatted by PHP in Brazil or
+/// at UTC) are `None`. Use [`LooseCalendarDate`] for dates that may really be those days (birth
+/// dates).
 pub type LooseDate = Loose<NaiveDate>;
 
 impl LooseValue for NaiveDate {
     const NAME: &'static str = "Date";
-    const EXPECTING: &'static str = "a date (YYYY-MM-DD or DD/MM/YYYY)";
+    const EXPECTING: &'static str = "a date (YYYY-MM-DD or DD/MM/YYYY, or a date and time)";
     fn from_text(s: &str) -> Result<Option<Self>, String> {
-        if is_zero_date(s) {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-            .map(Some)
-            .map_err(|_| String::new())
+        Ok(parse_date(s)?.filter(|d| !is_php_epoch_date(*d)))
     }
     fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.format("%Y-%m-%d"))
+    }
+}
+
+/// A date that may be any day, PHP's epoch days included (`1969-12-31`, `1970-01-01`): birth and
+/// founding dates. Read like [`LooseDate`] otherwise.
+pub type LooseCalendarDate = Loose<CalendarDate>;
+
+/// A calendar date kept whatever day it is (see [`LooseCalendarDate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CalendarDate(pub NaiveDate);
+
+impl CalendarDate {
+    /// The date.
+    pub const fn date(self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl LooseValue for CalendarDate {
+    const NAME: &'static str = "CalendarDate";
+    const EXPECTING: &'static str = "a date (YYYY-MM-DD or DD/MM/YYYY, or a date and time)";
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        Ok(parse_date(s)?.map(Self))
+    }
+    fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt_text(f)
+    }
+}
+
+/// A date, or the date of a date and time, as written; zero dates are `None`.
+fn parse_date(s: &str) -> Result<Option<NaiveDate>, String> {
+    if is_zero_date(s) {
+        return Ok(None);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+    {
+        return Ok(Some(d));
+    }
+    // A date and time where a date is expected (PluggTo's `2024-07-15T18:07:07.000Z`): the
+    // date as written, not moved to another zone.
+    match Timestamp::parse(s) {
+        Ok(Some(ts)) => Ok(Some(ts.local.date())),
+        _ => Err(String::new()),
+    }
+}
+
+/// PHP writes a missing date as the Unix epoch, which in Brazil (UTC−3) reads `1969-12-31`.
+fn is_php_epoch_date(d: NaiveDate) -> bool {
+    matches!(
+        (d.year(), d.month(), d.day()),
+        (1969, 12, 31) | (1970, 1, 1)
+    )
+}
+
+/// The epoch written in some zone's wall-clock time (`1970-01-01 00:00:00`,
+/// `1969-12-31 21:00:00`), or exactly the epoch when the offset is known.
+fn is_php_epoch_time(ts: &Timestamp) -> bool {
+    match ts.with_offset() {
+        Some(instant) => instant.timestamp() == 0,
+        None => {
+            let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
+            let off = ts.local - epoch;
+            off.num_hours().abs() <= 14 && off.num_seconds() % 1800 == 0
+        }
     }
 }
 
@@ -946,11 +1009,9 @@ impl Timestamp {
 /// or a PHP date object. `0000-00-00 00:00:00` and blanks are `None`.
 pub type LooseDateTime = Loose<Timestamp>;
 
-impl LooseValue for Timestamp {
-    const NAME: &'static str = "DateTime";
-    const EXPECTING: &'static str =
-        "a date and time (YYYY-MM-DD HH:MM:SS, RFC 3339, DD/MM/YYYY or a PHP date object)";
-    fn from_text(s: &str) -> Result<Option<Self>, String> {
+impl Timestamp {
+    /// Parses the text forms of [`LooseDateTime`], epoch artefacts included.
+    fn parse(s: &str) -> Result<Option<Self>, String> {
         if is_zero_date(s) {
             return Ok(None);
         }
@@ -974,13 +1035,28 @@ impl LooseValue for Timestamp {
                 return Ok(Some(Self::naive(dt)));
             }
         }
-        match NaiveDate::from_text(s) {
-            Ok(Some(date)) => Ok(Some(Self::naive(date.and_time(NaiveTime::MIN)))),
+        match NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        {
+            Ok(date) => Ok(Some(Self::naive(date.and_time(NaiveTime::MIN)))),
             _ => Err(String::new()),
         }
     }
+}
+
+impl LooseValue for Timestamp {
+    const NAME: &'static str = "DateTime";
+    const EXPECTING: &'static str =
+        "a date and time (YYYY-MM-DD HH:MM:SS, RFC 3339, DD/MM/YYYY or a PHP date object)";
+    /// The epoch (PHP's "no date") and a bare epoch day are `None`.
+    fn from_text(s: &str) -> Result<Option<Self>, String> {
+        Ok(Self::parse(s)?.filter(|ts| {
+            !is_php_epoch_time(ts)
+                && !(ts.local.time() == NaiveTime::MIN && is_php_epoch_date(ts.local.date()))
+        }))
+    }
     fn from_php_date(v: PhpDate) -> Result<Option<Self>, String> {
-        let Some(mut ts) = Self::from_text(v.date.trim())? else {
+        let Some(mut ts) = Self::parse(v.date.trim())? else {
             return Ok(None);
         };
         let zone = v.timezone.trim();
@@ -989,7 +1065,7 @@ impl LooseValue for Timestamp {
             _ => parse_offset(zone),
         };
         ts.zone = Some(zone.to_owned());
-        Ok(Some(ts))
+        Ok((!is_php_epoch_time(&ts)).then_some(ts))
     }
     fn fmt_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fraction = if self.local.and_utc().timestamp_subsec_nanos() == 0 {
@@ -1213,6 +1289,57 @@ mod tests {
         // The same text as `DateTime::format` for an ordinary time.
         let ts: LooseDateTime = "2021-02-02T17:47:20.5-03:00".parse().unwrap();
         assert_eq!(ts.to_string(), "2021-02-02T17:47:20.500000-03:00");
+    }
+
+    #[test]
+    fn dates_accept_date_times_and_keep_the_date_as_written() {
+        for (input, want) in [
+            ("\"2024-07-15\"", "2024-07-15"),
+            ("\"15/07/2024\"", "2024-07-15"),
+            ("\"2024-07-15T18:07:07.000Z\"", "2024-07-15"),
+            ("\"2024-07-15 23:59:59\"", "2024-07-15"),
+            // As written: the date is not moved to UTC.
+            ("\"2024-07-15T23:30:00-03:00\"", "2024-07-15"),
+        ] {
+            let d: LooseDate = serde_json::from_str(input).unwrap();
+            assert_eq!(d.to_string(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn php_epoch_artefacts_are_no_date_except_in_calendar_dates() {
+        for input in [
+            "\"1969-12-31\"",
+            "\"1970-01-01\"",
+            "\"31/12/1969\"",
+            "\"1969-12-31T21:00:00-03:00\"",
+        ] {
+            let d: LooseDate = serde_json::from_str(input).unwrap();
+            assert_eq!(d.value(), None, "{input}");
+            let c: LooseCalendarDate = serde_json::from_str(input).unwrap();
+            assert!(c.value().is_some(), "a birth date may be {input}");
+        }
+        for input in [
+            "\"1970-01-01 00:00:00\"",
+            "\"1969-12-31 21:00:00\"",
+            "\"1970-01-01T00:00:00Z\"",
+            "\"1969-12-31T21:00:00-03:00\"",
+            "{\"date\": \"1969-12-31 21:00:00.000000\", \"timezone_type\": 1, \"timezone\": \"-03:00\"}",
+        ] {
+            let t: LooseDateTime = serde_json::from_str(input).unwrap();
+            assert_eq!(t.get(), None, "{input}");
+        }
+        // A real moment of those days, and every other day, is kept.
+        for input in [
+            "\"1969-12-31 15:17:00\"",
+            "\"1970-01-02\"",
+            "\"2021-02-02T17:47:20Z\"",
+        ] {
+            let t: LooseDateTime = serde_json::from_str(input).unwrap();
+            assert!(t.get().is_some(), "{input}");
+        }
+        let d: LooseDate = serde_json::from_str("\"1970-01-02\"").unwrap();
+        assert!(d.value().is_some());
     }
 
     #[test]

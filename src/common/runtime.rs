@@ -367,7 +367,8 @@ macro_rules! generated_client {
         }
         $crate::common::runtime::impl_hooks!(generated::Client);
 
-        /// Command-line interface generated from the spec: one subcommand per operation.
+        /// Command-line interface generated from the spec: one subcommand per operation
+        /// (feature `cli`, for the `brc` package; not needed by library users).
         #[cfg(feature = "cli")]
         #[doc(hidden)]
         #[allow(

@@ -20,7 +20,7 @@ use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-const ECOMDC_SPEC: &str = include_str!("../../../specs/ecomdc.yaml");
+const ECOMDC_SPEC: &str = include_str!("../../specs/ecomdc.yaml");
 /// A valid CPF (check digits) for the demo member.
 const MEMBER_CPF: &str = "529.982.247-25";
 
