@@ -90,7 +90,7 @@ fn loop_drift() -> SandboxDrift {
     SandboxDrift::new()
         .add_field("Order", "sub_status", json!("aguardando_retirada"))
         .add_field("Order", "intermediary_fee", json!(12.37))
-        .enum_value("Order", "status", "awaiting_pickup")
+        .enum_value("Order", "status", "awaiting_withdrawal")
 }
 
 #[tokio::test]
