@@ -51,10 +51,7 @@ pub async fn run(matches: &ArgMatches, flags: Flags) -> ExitCode {
     let Some((op, op_matches)) = sub.subcommand() else {
         return ExitCode::from(2);
     };
-    let provider = PROVIDERS
-        .into_iter()
-        .find(|p| *p == provider)
-        .unwrap_or("connectplug");
+    let provider = crate::provider_id(provider);
     let flags = Flags {
         drift: true,
         ..flags

@@ -188,16 +188,21 @@ async fn main() -> ExitCode {
             let Some((op, op_matches)) = sub.subcommand() else {
                 return ExitCode::from(2);
             };
-            let provider = PROVIDERS
-                .into_iter()
-                .find(|p| *p == provider)
-                .unwrap_or("connectplug");
+            let provider = provider_id(provider);
             let flags = Flags::from(&matches);
             let raw_args = op_args(&args, provider);
             run(provider, op, op_matches, &raw_args, flags).await
         }
         None => ExitCode::from(2),
     }
+}
+
+/// The provider a subcommand names, as the static id (clap only accepts the four).
+pub fn provider_id(name: &str) -> &'static str {
+    PROVIDERS
+        .into_iter()
+        .find(|p| *p == name)
+        .unwrap_or("connectplug")
 }
 
 /// The global flags.

@@ -2,37 +2,19 @@
 //! (and logs once), what is kept out of them, sampling, and the answer of the spec editor's loop
 //! (`scripts/check-spec-drift`: findings → `scripts/spec-drift` patch → regenerate → no finding).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use brcommerce::common::drift::{DriftKind, DriftReport, JsonType};
 use brcommerce::common::sandbox::SandboxDrift;
 use brcommerce::pluggto::sandbox::{PluggtoSandbox, Running};
 use serde_json::json;
-use tracing_subscriber::fmt::MakeWriter;
+
+#[path = "../support/logs.rs"]
+mod support_logs;
+use support_logs::Captured;
 
 /// The order every test reads (an example of the spec, seeded in the sandbox).
 const ORDER: &str = "5877efb70280833e402e54bc";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 /// Everything this crate logs (TRACE), from every test of this binary.
 fn logs() -> String {
@@ -46,7 +28,7 @@ fn logs() -> String {
             .init();
         captured
     });
-    String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned()
+    captured.text()
 }
 
 async fn client(sampling: Option<u32>) -> (Running, brcommerce::pluggto::Client) {
