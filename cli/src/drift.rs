@@ -63,11 +63,11 @@ pub async fn run(matches: &ArgMatches, flags: Flags) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    if matches.get_flag("drifting") {
-        if let Err(e) = target.make_sandbox_drift() {
-            eprintln!("brc: {e}");
-            return ExitCode::from(2);
-        }
+    if matches.get_flag("drifting")
+        && let Err(e) = target.make_sandbox_drift()
+    {
+        eprintln!("brc: {e}");
+        return ExitCode::from(2);
     }
     // The answer is captured, not printed: standard output is the findings alone.
     let result = target
