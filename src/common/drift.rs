@@ -623,7 +623,7 @@ impl Drift {
             .binary_search_by(|(id, _)| (*id).cmp(op.id))
             .ok()?;
         let seen = self.counters[i].1.fetch_add(1, Ordering::Relaxed);
-        (seen % self.one_in == 0).then_some(op)
+        seen.is_multiple_of(self.one_in).then_some(op)
     }
 
     /// Compares a sampled answer of `op` with the spec and records what differs.
