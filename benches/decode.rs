@@ -1,9 +1,10 @@
 //! Decoding a 1000-product ecomDC page (numbers as strings) into the generated models with the
 //! lenient types, against serde_json into a plain struct of the same fields (strings kept as
-//! strings, nothing parsed).
+//! strings, nothing parsed), and the drift check of the same page when it is a sampled answer.
 
 mod support;
 
+use brcommerce::common::drift;
 use brcommerce::ecomdc::types;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
@@ -86,6 +87,15 @@ fn decode(c: &mut Criterion) {
         b.iter(|| {
             let p: PlainPage = serde_json::from_str(&page).unwrap();
             assert_eq!(p.produtos.len(), 1000);
+        })
+    });
+    // What a sampled answer costs on top of its decode: parsing it into a `Value` and walking it
+    // along the spec's shapes (what drift detection does with one answer in 1,000).
+    g.bench_function("drift check of a sampled answer", |b| {
+        b.iter(|| {
+            let v: serde_json::Value = serde_json::from_str(&page).unwrap();
+            let found = drift::compare(&v, "ProductPage", brcommerce::ecomdc::raw::schemas::find);
+            assert!(found.is_empty(), "{:?}", found.first());
         })
     });
     g.finish();

@@ -199,5 +199,68 @@ fn interleaved_ratios(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, overhead, interleaved_ratios);
+/// Drift detection's cost per call, measured side by side: three clients on the same server,
+/// sampling off (`0`), at its default (the first answer, then 1 in 1,000) and on every answer
+/// (`1`, each call a sampled one). Rounds alternate; medians of the per-round ratios to "off".
+fn drift_sampling(_: &mut Criterion) {
+    let base = support::start_in_thread();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = |sampling: Option<u32>| {
+        rt.block_on(async {
+            let mut b = Client::builder(Credentials::new("3566", "token"))
+                .base_url(&base)
+                .rate_limits(RateLimits::unlimited());
+            if let Some(n) = sampling {
+                b = b.drift_sampling(n);
+            }
+            b.build().unwrap()
+        })
+    };
+    let clients = [
+        ("off", client(Some(0))),
+        ("default", client(None)),
+        ("every", client(Some(1))),
+    ];
+    let calls = 500;
+    let round = |c: &Client| {
+        rt.block_on(async {
+            let t = std::time::Instant::now();
+            for _ in 0..calls {
+                assert_eq!(c.stock("A").await.unwrap(), 22);
+            }
+            t.elapsed().as_secs_f64()
+        })
+    };
+    for (_, c) in &clients {
+        round(c);
+    }
+    let rounds = 31;
+    let mut times: Vec<[f64; 3]> = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let mut t = [0.0; 3];
+        for (i, (_, c)) in clients.iter().enumerate() {
+            t[i] = round(c);
+        }
+        times.push(t);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    let per_call = |i: usize| median(times.iter().map(|t| t[i] / calls as f64 * 1e6).collect()).0;
+    for (i, (name, c)) in clients.iter().enumerate().skip(1) {
+        let (m, lo, hi) = median(times.iter().map(|t| t[i] / t[0]).collect());
+        let checked = c.drift().checked("get_stock");
+        println!(
+            "drift sampling {name} / off = {m:.3} (median of {rounds} interleaved rounds of {calls} GETs; min {lo:.3}, max {hi:.3}); {:.1} µs vs {:.1} µs per call; {checked} answers checked",
+            per_call(i),
+            per_call(0),
+        );
+    }
+}
+
+criterion_group!(benches, overhead, interleaved_ratios, drift_sampling);
 criterion_main!(benches);

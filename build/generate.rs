@@ -477,7 +477,7 @@ impl Shapes {
             // The open-enum pattern: a `Known` enum and an `Other` string.
             let names: Vec<&str> = branches.iter().filter_map(ref_name).collect();
             if names.len() == 2 && names.iter().any(|n| n.ends_with("Known")) {
-                return "Kind::Enum { open: true, values: &[] }".to_owned();
+                return open_enum_kind(doc, &names);
             }
             return "Kind::Any".to_owned();
         }
@@ -589,5 +589,25 @@ pub fn decoders_module(doc: &serde_json::Value) -> String {
          /// Decodes `json` as the schema `name` (`None`: no such schema).\n    \
          pub fn decode(name: &str, json: &[u8]) -> Option<Result<serde_json::Value, (String, String)>> {{\n        \
          match name {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n"
+    )
+}
+
+/// The kind of an open enum (`oneOf: [<X>Known, <X>Other]`, rule 8 of specs/README.md), listing
+/// the values of its `Known` component: drift detection reports a value outside them.
+fn open_enum_kind(doc: &serde_json::Value, branches: &[&str]) -> String {
+    let values: Vec<String> = branches
+        .iter()
+        .filter(|n| n.ends_with("Known"))
+        .flat_map(|n| {
+            doc["components"]["schemas"][*n]["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|v| v.as_str().map(|s| format!("{s:?}")))
+        .collect();
+    format!(
+        "Kind::Enum {{ open: true, values: &[{}] }}",
+        values.join(", ")
     )
 }

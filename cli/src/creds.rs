@@ -72,7 +72,7 @@ pub async fn connect(provider: &str, flags: Flags) -> Result<Target, String> {
                 missing.join(", ")
             );
         }
-        return sandbox(provider).await.map_err(|e| e.to_string());
+        return sandbox(provider, flags).await.map_err(|e| e.to_string());
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -80,20 +80,30 @@ pub async fn connect(provider: &str, flags: Flags) -> Result<Target, String> {
             missing.join(", ")
         ));
     }
-    live(provider).map_err(|e| e.to_string())
+    live(provider, flags).map_err(|e| e.to_string())
+}
+
+/// Drift detection: every answer for `brc drift`, else the library's default.
+fn sampling(flags: Flags) -> u32 {
+    if flags.drift {
+        1
+    } else {
+        brcommerce::common::drift::DEFAULT_SAMPLING
+    }
 }
 
 fn url(provider: &str) -> Option<String> {
     std::env::var(format!("BRC_{}_URL", provider.to_uppercase())).ok()
 }
 
-fn live(provider: &str) -> brcommerce::Result<Target> {
+fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
     Ok(match provider {
         "ecomdc" => {
             let mut b = ecomdc::Client::builder(ecomdc::Credentials::new(
                 var("BRC_ECOMDC_ID"),
                 var("BRC_ECOMDC_TOKEN"),
             ));
+            b = b.drift_sampling(sampling(flags));
             if let Some(u) = url(provider) {
                 b = b.base_url(u);
             }
@@ -106,6 +116,7 @@ fn live(provider: &str) -> brcommerce::Result<Target> {
                 var("BRC_PLUGGTO_USERNAME"),
                 var("BRC_PLUGGTO_PASSWORD"),
             ));
+            b = b.drift_sampling(sampling(flags));
             if let Some(u) = url(provider) {
                 b = b.base_url(u);
             }
@@ -128,6 +139,7 @@ fn live(provider: &str) -> brcommerce::Result<Target> {
                 id,
                 var("BRC_APPCLUBMAIS_CLIENT_SECRET"),
             ));
+            b = b.drift_sampling(sampling(flags));
             if let Some(u) = url(provider) {
                 b = b.base_url(u);
             }
@@ -149,6 +161,7 @@ fn live(provider: &str) -> brcommerce::Result<Target> {
                 var("BRC_CONNECTPLUG_PASSWORD"),
             ))
             .company(company);
+            b = b.drift_sampling(sampling(flags));
             if let Some(u) = url(provider) {
                 b = b.base_url(u);
             }
@@ -158,13 +171,14 @@ fn live(provider: &str) -> brcommerce::Result<Target> {
 }
 
 /// A sandboxed client (no pacing: the sandboxes do not enforce quotas).
-pub async fn sandbox(provider: &str) -> brcommerce::Result<Target> {
+pub async fn sandbox(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
     use brcommerce::common::ratelimit::RateLimits;
     Ok(match provider {
         "ecomdc" => {
             let s = ecomdc::sandbox::EcomdcSandbox::start().await?;
             let c = ecomdc::Client::builder(ecomdc::sandbox::EcomdcSandbox::credentials())
                 .base_url(s.base_url())
+                .drift_sampling(sampling(flags))
                 .rate_limits(RateLimits::unlimited())
                 .build()?;
             Target::Ecomdc(c, Some(s))
@@ -173,6 +187,7 @@ pub async fn sandbox(provider: &str) -> brcommerce::Result<Target> {
             let s = pluggto::sandbox::PluggtoSandbox::start().await?;
             let c = pluggto::Client::builder(pluggto::sandbox::PluggtoSandbox::credentials())
                 .base_url(s.base_url())
+                .drift_sampling(sampling(flags))
                 .build()?;
             Target::Pluggto(c, Some(s))
         }
@@ -182,6 +197,7 @@ pub async fn sandbox(provider: &str) -> brcommerce::Result<Target> {
                 appclubmais::sandbox::AppclubmaisSandbox::credentials(),
             )
             .base_url(s.base_url())
+            .drift_sampling(sampling(flags))
             .build()?;
             Target::Appclubmais(c, Some(s))
         }
@@ -191,6 +207,7 @@ pub async fn sandbox(provider: &str) -> brcommerce::Result<Target> {
                 connectplug::sandbox::ConnectplugSandbox::credentials(),
             )
             .base_url(s.base_url())
+            .drift_sampling(sampling(flags))
             .token_url(s.base_url())
             .company(connectplug::sandbox::COMPANY)
             .build()?;

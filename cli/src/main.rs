@@ -4,6 +4,7 @@
 //! ```text
 //! brc demo                                   # the four sandboxes, one scripted integration
 //! brc listen [--port 8787] [--sandbox]       # receive callbacks, print typed events as NDJSON
+//! brc drift <provider> <operation> [...]     # how a read's answer differs from the spec (NDJSON)
 //! brc <provider> --help                      # the provider's operations with their summaries
 //! brc <provider> <operation> [--param value ...] [--body FILE|-]
 //! brc --all-pages connectplug list_products  # every page, one JSON object per line
@@ -17,6 +18,7 @@
 
 mod creds;
 mod demo;
+mod drift;
 mod listen;
 mod output;
 mod pages;
@@ -114,7 +116,8 @@ fn command() -> Command {
         .subcommand(Command::new("demo").about(
             "Run a scripted integration across the four embedded sandboxes and print a summary",
         ))
-        .subcommand(listen::command());
+        .subcommand(listen::command())
+        .subcommand(drift::command());
     for p in PROVIDERS {
         cmd = cmd.subcommand(provider_command(p));
     }
@@ -180,14 +183,12 @@ async fn main() -> ExitCode {
     match matches.subcommand() {
         Some(("demo", _)) => demo::run().await,
         Some(("listen", sub)) => listen::run(sub, matches.get_flag("sandbox")).await,
+        Some(("drift", sub)) => drift::run(sub, Flags::from(&matches)).await,
         Some((provider, sub)) => {
             let Some((op, op_matches)) = sub.subcommand() else {
                 return ExitCode::from(2);
             };
-            let provider = PROVIDERS
-                .into_iter()
-                .find(|p| *p == provider)
-                .unwrap_or("connectplug");
+            let provider = provider_id(provider);
             let flags = Flags::from(&matches);
             let raw_args = op_args(&args, provider);
             run(provider, op, op_matches, &raw_args, flags).await
@@ -196,12 +197,22 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The provider a subcommand names, as the static id (clap only accepts the four).
+pub fn provider_id(name: &str) -> &'static str {
+    PROVIDERS
+        .into_iter()
+        .find(|p| *p == name)
+        .unwrap_or("connectplug")
+}
+
 /// The global flags.
 #[derive(Clone, Copy, Debug)]
 pub struct Flags {
     pub sandbox: bool,
     pub live: bool,
     pub all_pages: bool,
+    /// Drift detection on every answer (`brc drift`).
+    pub drift: bool,
 }
 
 impl From<&ArgMatches> for Flags {
@@ -210,6 +221,7 @@ impl From<&ArgMatches> for Flags {
             sandbox: m.get_flag("sandbox"),
             live: m.get_flag("live"),
             all_pages: m.get_flag("all-pages"),
+            drift: false,
         }
     }
 }

@@ -328,3 +328,41 @@ fn listen_prints_the_sandboxes_callbacks_as_typed_ndjson() {
     assert_eq!(n["event"]["type"], "products");
     assert_eq!(n["event"]["changes"]["stock"], true);
 }
+
+#[test]
+fn drift_prints_the_findings_of_a_read_as_ndjson_without_the_answer() {
+    let read = ["pluggto", "get_order", "--id", "5877efb70280833e402e54bc"];
+    let r = run(brc().args(["drift", "--sandbox"]).args(read));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "", "the sandbox answers as its spec says");
+
+    let r = run(brc().args(["drift", "--sandbox", "--drifting"]).args(read));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines: Vec<Value> = r.stdout.lines().map(json).collect();
+    // The token grant's answer drifts too: its findings are those of `issue_token`.
+    let paths: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["operation"] == "get_order")
+        .filter_map(|l| l["path"].as_str())
+        .collect();
+    for path in [
+        "Order.brc_drift_note",
+        "Order.brc_drift_count",
+        "Order.status",
+    ] {
+        assert!(paths.contains(&path), "{path} in {paths:?}");
+    }
+    for l in &lines {
+        assert_eq!(l["provider"], "pluggto", "{l}");
+        assert!(l["json_type"].is_string() && l["shape"].is_string(), "{l}");
+    }
+    assert!(
+        !r.stdout.contains("added by the sandbox"),
+        "no values: {}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("receiver_name"), "no answer on stdout");
+
+    let r = run(brc().args(["drift", "--live", "--drifting"]).args(read));
+    assert_ne!(r.code, 0, "{}", r.stderr);
+}

@@ -108,6 +108,7 @@ fn defaults() -> ProviderDefaults {
         idempotency_keys: false,
         operations: ops::find,
         shapes: generated::schemas::find,
+        all_operations: generated::operations::ALL,
     }
 }
 

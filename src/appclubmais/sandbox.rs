@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::client::{ClientId, Credentials};
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, bearer,
+    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, SpecTables, bearer,
 };
 
 const SPEC: &str = include_str!("../../specs/appclubmais.yaml");
@@ -68,6 +68,13 @@ impl Backend for AppclubmaisSandbox {
 
     fn spec(&self) -> &'static str {
         SPEC
+    }
+
+    fn tables(&self) -> Option<SpecTables> {
+        Some(SpecTables::new(
+            super::generated::operations::find,
+            super::generated::schemas::find,
+        ))
     }
 
     fn handle(&self, req: &SandboxRequest, example: &Example) -> Option<SandboxResponse> {

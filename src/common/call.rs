@@ -11,6 +11,7 @@ use std::future::Future;
 use progenitor_client::{Error as GenError, ResponseValue};
 use serde::de::DeserializeOwned;
 
+use crate::common::drift;
 use crate::common::error::{Error, ErrorKind, Provider, ProviderError, excerpt};
 use crate::common::ops::Operation;
 use crate::common::runtime::{CallScope, Overrides, Refusal, Report, Runtime};
@@ -339,8 +340,26 @@ fn repair_decode<T: DeserializeOwned>(
             note_repairs(rt, op, &repairs);
             Ok(t)
         }
-        Err(e) => Err((e.path().to_string(), e.inner().to_string())),
+        Err(e) => {
+            let (path, message) = (e.path().to_string(), e.inner().to_string());
+            note_rejected(rt, op, bytes, &path, &message);
+            Err((path, message))
+        }
     }
+}
+
+/// Records an answer that does not decode, even once repaired, for drift detection (the JSON
+/// type at `path` is read from the answer as sent).
+fn note_rejected(
+    rt: &Runtime,
+    op: Option<&'static Operation>,
+    bytes: &[u8],
+    path: &str,
+    message: &str,
+) {
+    let answer = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+    let value = answer.as_ref().and_then(|a| drift::value_at(a, path));
+    rt.drift.rejected(op, path, value, message);
 }
 
 /// Repairs an answer of `op` in place by the spec's shapes; the repairs made.
@@ -389,6 +408,7 @@ pub fn decode_read<T: DeserializeOwned>(
 
 /// Logs the repairs an answer needed (paths and classes, never values).
 fn note_repairs(rt: &Runtime, op: Option<&'static Operation>, repairs: &[shapes::Repair]) {
+    rt.drift.repaired(op, repairs);
     for r in repairs {
         tracing::debug!(
             provider = rt.provider.id(),
@@ -469,6 +489,8 @@ where
                         reason = %crate::common::secret::without_values(&reason),
                         "a record of the page does not decode; it is left out of the page"
                     );
+                    let at = drift::value_at(&record, &e.path().to_string());
+                    rt.drift.rejected(op, &path, at, &reason);
                     let id = record_id(&record);
                     rejected.push(
                         Error::new(
@@ -907,6 +929,16 @@ macro_rules! facade_basics {
         /// Requests, retries and throttling seen by this client and its clones.
         pub fn stats(&self) -> $crate::common::runtime::StatsSnapshot {
             self.runtime().stats()
+        }
+
+        /// What the provider sent that the spec does not describe, as seen by this client and
+        /// its clones so far: unknown fields and enum values in the sampled answers, repairs
+        /// and rejected records ([`drift`]($crate::common::drift); sampling set with
+        /// `Builder::drift_sampling`). Write it with
+        /// [`DriftReport::write_ndjson`]($crate::common::drift::DriftReport::write_ndjson) for
+        /// `scripts/spec-drift`.
+        pub fn drift(&self) -> $crate::common::drift::DriftReport {
+            self.runtime().drift.report()
         }
 
         /// The generated client: every operation of the spec, for anything this facade does

@@ -28,6 +28,7 @@ pub struct Options {
     pub(crate) token_store: Option<Arc<dyn crate::common::token::TokenStore>>,
     pub(crate) max_answer_size: Option<u64>,
     pub(crate) root_certificates: Vec<reqwest::Certificate>,
+    pub(crate) drift_sampling: Option<u32>,
 }
 
 impl fmt::Debug for Options {
@@ -42,6 +43,7 @@ impl fmt::Debug for Options {
             .field("token_store", &self.token_store)
             .field("max_answer_size", &self.max_answer_size)
             .field("root_certificates", &self.root_certificates.len())
+            .field("drift_sampling", &self.drift_sampling)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +132,15 @@ impl<C> Builder<C> {
         self.options.max_answer_size = Some(bytes);
         self
     }
+    /// How many success answers are compared with the spec to detect drift
+    /// ([`crate::common::drift`]): the first of each operation, then one in `one_in` (default
+    /// [`DEFAULT_SAMPLING`](crate::common::drift::DEFAULT_SAMPLING), 1,000); `1` compares every
+    /// answer, `0` turns drift detection off (repairs and rejected records are then not
+    /// recorded either). The findings are in the client's `drift()`.
+    pub fn drift_sampling(mut self, one_in: u32) -> Self {
+        self.options.drift_sampling = Some(one_in);
+        self
+    }
     /// Trusts this root certificate as well as the system's (a company proxy, a test server).
     pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
         self.options.root_certificates.push(certificate);
@@ -168,6 +179,8 @@ pub(crate) struct ProviderDefaults {
     pub operations: crate::common::ops::Lookup,
     /// The provider's schemas (the generated `schemas::find`).
     pub shapes: crate::common::shapes::Lookup,
+    /// Every operation of the spec (the generated `operations::ALL`), for drift detection.
+    pub all_operations: &'static [crate::common::ops::Operation],
 }
 
 /// The parts a provider needs to build its generated client.
@@ -225,6 +238,13 @@ impl Options {
             options: crate::common::runtime::CallOptions::default(),
             key_guard: None,
             max_answer_size: self.max_answer_size.unwrap_or(MAX_ANSWER_SIZE),
+            drift: Arc::new(crate::common::drift::Drift::new(
+                defaults.provider,
+                defaults.all_operations,
+                defaults.shapes,
+                self.drift_sampling
+                    .unwrap_or(crate::common::drift::DEFAULT_SAMPLING),
+            )),
         };
         Ok(Assembled {
             base_url: base_url.trim_end_matches('/').to_owned(),

@@ -4,6 +4,7 @@
 
 pub mod call;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod lenient;
 pub mod money;

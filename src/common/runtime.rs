@@ -172,6 +172,8 @@ pub struct Runtime {
     pub(crate) key_guard: Option<Arc<KeyGuard>>,
     /// The largest answer body read, in bytes.
     pub(crate) max_answer_size: u64,
+    /// Drift detection, shared by the client's clones.
+    pub(crate) drift: Arc<crate::common::drift::Drift>,
 }
 
 impl fmt::Debug for Runtime {
@@ -715,7 +717,17 @@ async fn read_answer(
             "success status the spec does not declare"
         );
     }
-    buffered(response, status_code, rt.max_answer_size).await
+    // Drift detection: a sampled success answer is compared with the spec once read.
+    let sampled = status_code
+        .is_success()
+        .then(|| rt.drift.sample(op))
+        .flatten();
+    buffered(response, status_code, rt.max_answer_size, |body| {
+        if let Some(op) = sampled {
+            rt.drift.check(op, body);
+        }
+    })
+    .await
 }
 
 /// `scheme://host[:port]` of a URL, without its path or query (which may hold credentials).
@@ -736,10 +748,12 @@ fn refuse(refusal: Refusal) -> reqwest::Result<Response> {
 /// Reads the body (at most `limit` bytes) and rebuilds the response around it with `status`,
 /// moving the headers and keeping the URL. A body over the limit is refused as soon as its
 /// announced length or the bytes read pass it; dropping the response closes the connection.
+/// `inspect` sees the whole body once read (drift detection).
 async fn buffered(
     mut response: Response,
     status: reqwest::StatusCode,
     limit: u64,
+    inspect: impl FnOnce(&[u8]),
 ) -> reqwest::Result<Response> {
     use reqwest::ResponseBuilderExt as _;
     let real = response.status();
@@ -780,6 +794,7 @@ async fn buffered(
             all.freeze()
         }
     };
+    inspect(&body);
     let failed = real.is_client_error() || real.is_server_error();
     with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
     let mut rebuilt = http::Response::builder()

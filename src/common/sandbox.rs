@@ -9,17 +9,24 @@
 //!
 //! Use it to try the clients without an account (`brc --sandbox`, `brc demo`) or to test your
 //! own service against a provider that behaves like the real one.
+//!
+//! A running sandbox can also drift from its spec on purpose ([`Sandbox::drift`] with a
+//! [`SandboxDrift`]): its answers then carry fields and enum values the spec does not know, as a
+//! provider's do after an unannounced change, so the drift-detection loop (README, "Tracking an
+//! API change") can be tried offline and tested.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
+use crate::common::drift::Shapes;
 use crate::common::error::{Error, ErrorKind, Provider};
+use crate::common::shapes::Kind;
 
 /// A request as a backend sees it.
 #[derive(Debug, Clone)]
@@ -97,6 +104,163 @@ pub trait Backend: Send + Sync + 'static {
     fn spec(&self) -> &'static str;
     /// Answers a request, or `None` to answer with the spec's example.
     fn handle(&self, request: &SandboxRequest, example: &Example) -> Option<SandboxResponse>;
+    /// The provider's generated operations and schemas, which [`SandboxDrift`] walks answers
+    /// along; without them the sandbox cannot drift.
+    fn tables(&self) -> Option<SpecTables> {
+        None
+    }
+}
+
+/// A provider's generated tables: `<provider>::operations::find` and
+/// `<provider>::raw::schemas::find`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SpecTables {
+    /// The operation with an id.
+    pub operations: fn(&str) -> Option<&'static crate::common::ops::Operation>,
+    /// The schema with a name.
+    pub schemas: Shapes,
+}
+
+impl SpecTables {
+    /// The tables of one provider.
+    pub fn new(
+        operations: fn(&str) -> Option<&'static crate::common::ops::Operation>,
+        schemas: Shapes,
+    ) -> Self {
+        Self {
+            operations,
+            schemas,
+        }
+    }
+}
+
+/// How a sandbox's answers drift from its spec: fields added to the objects of a schema, enum
+/// values replaced by ones the spec does not list. Applied to the success answers of every
+/// operation whose response schema contains the schema named (walking the answer along the
+/// spec's shapes); answers without such an object are left as they are.
+///
+/// ```no_run
+/// # async fn demo() -> brcommerce::Result<()> {
+/// use brcommerce::common::sandbox::SandboxDrift;
+/// use brcommerce::pluggto::sandbox::PluggtoSandbox;
+/// let sandbox = PluggtoSandbox::start().await?;
+/// sandbox.drift(
+///     SandboxDrift::new()
+///         .add_field("Order", "sub_status", serde_json::json!("aguardando_coleta"))
+///         .enum_value("Order", "status", "awaiting_pickup"),
+/// )?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SandboxDrift {
+    fields: Vec<(String, String, Value)>,
+    enums: Vec<(String, String, String)>,
+    everywhere: bool,
+}
+
+/// The fields [`SandboxDrift::everywhere`] adds.
+pub const EVERYWHERE_FIELDS: [&str; 2] = ["brc_drift_note", "brc_drift_count"];
+/// The enum value [`SandboxDrift::everywhere`] puts in open enums.
+pub const EVERYWHERE_ENUM_VALUE: &str = "brc_drift_value";
+
+impl SandboxDrift {
+    /// No drift (what a sandbox starts with).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drift in every answer: each object of a schema with properties gains
+    /// [`EVERYWHERE_FIELDS`] (a string and an integer), and each open enum value becomes
+    /// [`EVERYWHERE_ENUM_VALUE`] (closed enums are left alone: a value outside them fails the
+    /// decode, which is not drift the client can live with).
+    pub fn everywhere() -> Self {
+        Self {
+            everywhere: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds the field `name` with `value` to every object of `schema` (a component name, or
+    /// `<Owner>.<field>` for an inline object).
+    pub fn add_field(mut self, schema: &str, name: &str, value: Value) -> Self {
+        self.fields
+            .push((schema.to_owned(), name.to_owned(), value));
+        self
+    }
+
+    /// Sets the enum property `field` of every object of `schema` that has it to `value`.
+    pub fn enum_value(mut self, schema: &str, field: &str, value: &str) -> Self {
+        self.enums
+            .push((schema.to_owned(), field.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// True when the answers are left as they are.
+    pub fn is_none(&self) -> bool {
+        !self.everywhere && self.fields.is_empty() && self.enums.is_empty()
+    }
+
+    /// Applies the drift to an answer whose body is `schema`.
+    fn apply(&self, answer: &mut Value, schema: &str, shapes: Shapes) {
+        let Some(shape) = shapes(schema) else { return };
+        let kind = if shape.object {
+            Kind::Object(shape.name)
+        } else {
+            shape.items
+        };
+        self.walk(answer, &kind, shapes, None);
+    }
+
+    fn walk(&self, value: &mut Value, kind: &Kind, shapes: Shapes, replace: Option<&str>) {
+        match kind {
+            Kind::Object(name) => {
+                let Some(shape) = shapes(name) else { return };
+                if !shape.object {
+                    return self.walk(value, &shape.items, shapes, replace);
+                }
+                let Value::Object(map) = value else { return };
+                for field in shape.fields {
+                    let Some(v) = map.get_mut(field.name) else {
+                        continue;
+                    };
+                    let replace = self
+                        .enums
+                        .iter()
+                        .find(|(s, f, _)| s == shape.name && f == field.name)
+                        .map(|(_, _, value)| value.as_str());
+                    self.walk(v, &field.kind, shapes, replace);
+                }
+                for (s, name, v) in &self.fields {
+                    if s == shape.name {
+                        map.insert(name.clone(), v.clone());
+                    }
+                }
+                if self.everywhere {
+                    map.insert(
+                        EVERYWHERE_FIELDS[0].to_owned(),
+                        Value::from("added by the sandbox"),
+                    );
+                    map.insert(EVERYWHERE_FIELDS[1].to_owned(), Value::from(3));
+                }
+            }
+            Kind::Array(inner) => {
+                if let Value::Array(items) = value {
+                    for item in items {
+                        self.walk(item, inner, shapes, replace);
+                    }
+                }
+            }
+            Kind::Enum { open, values } if value.is_string() => {
+                if let Some(replacement) = replace {
+                    *value = Value::from(replacement);
+                } else if self.everywhere && *open && !values.is_empty() {
+                    *value = Value::from(EVERYWHERE_ENUM_VALUE);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The documented success answer of an operation.
@@ -240,6 +404,8 @@ pub struct Sandbox {
     base_url: String,
     provider: Provider,
     requests: Arc<AtomicU64>,
+    drift: Arc<RwLock<SandboxDrift>>,
+    drifts: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -269,13 +435,17 @@ impl Sandbox {
         let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
+        let drift = Arc::new(RwLock::new(SandboxDrift::new()));
+        let drifts = backend.tables().is_some();
+        let plan = drift.clone();
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
             let routes = routes.clone();
             let backend = backend.clone();
             let counter = counter.clone();
+            let plan = plan.clone();
             async move {
                 counter.fetch_add(1, Ordering::Relaxed);
-                dispatch(&routes, backend.as_ref(), req).await
+                dispatch(&routes, backend.as_ref(), &plan, req).await
             }
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -290,8 +460,30 @@ impl Sandbox {
             base_url: format!("http://{addr}"),
             provider,
             requests,
+            drift,
+            drifts,
             shutdown: Some(tx),
         })
+    }
+
+    /// Makes the answers from now on drift from the spec as `drift` says
+    /// ([`SandboxDrift::new()`] stops it).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] when the backend does not give its spec's tables
+    /// ([`Backend::tables`]); the four provider sandboxes do.
+    pub fn drift(&self, drift: SandboxDrift) -> Result<(), Error> {
+        if !self.drifts && !drift.is_none() {
+            return Err(Error::new(
+                self.provider,
+                "sandbox",
+                ErrorKind::Config {
+                    message: "this sandbox's backend gives no spec tables to drift along".into(),
+                },
+            ));
+        }
+        *self.drift.write().unwrap_or_else(|p| p.into_inner()) = drift;
+        Ok(())
     }
 
     /// Base URL to give a client (`http://127.0.0.1:<port>`).
@@ -333,6 +525,13 @@ impl<B> Running<B> {
     pub fn requests(&self) -> u64 {
         self.server.requests()
     }
+    /// Makes the answers from now on drift from the spec ([`Sandbox::drift`]).
+    ///
+    /// # Errors
+    /// As [`Sandbox::drift`]; never for the four provider sandboxes.
+    pub fn drift(&self, drift: SandboxDrift) -> Result<(), Error> {
+        self.server.drift(drift)
+    }
 }
 
 impl<B> fmt::Debug for Running<B> {
@@ -351,7 +550,12 @@ impl Drop for Sandbox {
     }
 }
 
-async fn dispatch(routes: &Routes, backend: &dyn Backend, req: Request<Body>) -> Response<Body> {
+async fn dispatch(
+    routes: &Routes,
+    backend: &dyn Backend,
+    drift: &RwLock<SandboxDrift>,
+    req: Request<Body>,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
         .await
@@ -400,6 +604,16 @@ async fn dispatch(routes: &Routes, backend: &dyn Backend, req: Request<Body>) ->
                 serde_json::json!({"message": "no such operation in the sandbox"}),
             ),
         });
+    let mut answer = answer;
+    if let (Some(id), Some(tables), Some(body)) = (operation, backend.tables(), &mut answer.body) {
+        let plan = drift.read().unwrap_or_else(|p| p.into_inner());
+        let schema = (tables.operations)(id).and_then(|op| op.response);
+        if let Some(schema) =
+            schema.filter(|_| (200..300).contains(&answer.status) && !plan.is_none())
+        {
+            plan.apply(body, schema, tables.schemas);
+        }
+    }
     let mut response =
         Response::builder().status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
     let body = match answer.body {

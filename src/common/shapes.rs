@@ -45,7 +45,34 @@ pub struct Field {
     pub nullable: bool,
 }
 
+impl Field {
+    /// A property built by hand (see [`Shape::new`]).
+    pub const fn new(name: &'static str, kind: Kind, required: bool, nullable: bool) -> Self {
+        Self {
+            name,
+            kind,
+            required,
+            nullable,
+        }
+    }
+}
+
 impl Shape {
+    /// A shape built by hand; `build.rs` generates the table of each spec (`<provider>::raw::
+    /// schemas`), this is for tools and tests that build one from another spec.
+    pub const fn new(
+        name: &'static str,
+        object: bool,
+        fields: &'static [Field],
+        items: Kind,
+    ) -> Self {
+        Self {
+            name,
+            object,
+            fields,
+            items,
+        }
+    }
     /// Whether some property is required (an object sent as `{}` then cannot be it).
     pub fn has_required(&self) -> bool {
         self.fields.iter().any(|f| f.required)
@@ -76,7 +103,7 @@ pub enum Kind {
     Enum {
         /// Unknown values decode (as `Other`).
         open: bool,
-        /// The known values (of a closed enum).
+        /// The known values (of an open enum: those of its `<X>Known` component).
         values: &'static [&'static str],
     },
     /// An object of the named schema.

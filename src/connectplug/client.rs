@@ -97,6 +97,7 @@ fn defaults() -> ProviderDefaults {
         idempotency_keys: true,
         operations: ops::find,
         shapes: generated::schemas::find,
+        all_operations: generated::operations::ALL,
     }
 }
 

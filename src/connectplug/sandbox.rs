@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, bearer, merge_json,
+    Backend, Example, SandboxRequest, SandboxResponse, SandboxTokens, SpecTables, bearer,
+    merge_json,
 };
 
 const SPEC: &str = include_str!("../../specs/connectplug.yaml");
@@ -146,6 +147,13 @@ impl Backend for ConnectplugSandbox {
 
     fn spec(&self) -> &'static str {
         SPEC
+    }
+
+    fn tables(&self) -> Option<SpecTables> {
+        Some(SpecTables::new(
+            super::generated::operations::find,
+            super::generated::schemas::find,
+        ))
     }
 
     fn handle(&self, req: &SandboxRequest, _example: &Example) -> Option<SandboxResponse> {

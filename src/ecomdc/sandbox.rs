@@ -28,7 +28,9 @@ use serde_json::{Map, Value, json};
 
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
-use crate::common::sandbox::{Backend, Callbacks, Example, SandboxRequest, SandboxResponse};
+use crate::common::sandbox::{
+    Backend, Callbacks, Example, SandboxRequest, SandboxResponse, SpecTables,
+};
 
 const SPEC: &str = include_str!("../../specs/ecomdc.yaml");
 const ID: &str = "sandbox";
@@ -308,6 +310,13 @@ impl Backend for EcomdcSandbox {
 
     fn spec(&self) -> &'static str {
         SPEC
+    }
+
+    fn tables(&self) -> Option<SpecTables> {
+        Some(SpecTables::new(
+            super::generated::operations::find,
+            super::generated::schemas::find,
+        ))
     }
 
     fn handle(&self, req: &SandboxRequest, example: &Example) -> Option<SandboxResponse> {

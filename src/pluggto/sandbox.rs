@@ -29,7 +29,8 @@ use serde_json::{Value, json};
 use super::client::Credentials;
 use crate::common::error::{Provider, Result};
 use crate::common::sandbox::{
-    Backend, Callbacks, Example, SandboxRequest, SandboxResponse, SandboxTokens, merge_json,
+    Backend, Callbacks, Example, SandboxRequest, SandboxResponse, SandboxTokens, SpecTables,
+    merge_json,
 };
 
 const SPEC: &str = include_str!("../../specs/pluggto.yaml");
@@ -251,6 +252,13 @@ impl Backend for PluggtoSandbox {
 
     fn spec(&self) -> &'static str {
         SPEC
+    }
+
+    fn tables(&self) -> Option<SpecTables> {
+        Some(SpecTables::new(
+            super::generated::operations::find,
+            super::generated::schemas::find,
+        ))
     }
 
     fn handle(&self, req: &SandboxRequest, _example: &Example) -> Option<SandboxResponse> {
