@@ -53,7 +53,11 @@ impl AnyClient {
             Answer::Unread(u) => match serde_json::from_str::<Value>(&u.body) {
                 Ok(v) => say(&serde_json::to_string_pretty(&v).unwrap_or_default()),
                 Err(_) if u.body.trim().is_empty() => {
-                    say(&format!("ok: {} {op} answered {}", self.provider(), u.status));
+                    say(&format!(
+                        "ok: {} {op} answered {}",
+                        self.provider(),
+                        u.status
+                    ));
                 }
                 Err(_) => say(&u.body),
             },
@@ -70,13 +74,21 @@ impl AnyClient {
         match self.run(op, matches, &printer).await? {
             Answer::Done => Ok(printer.take().unwrap_or(Value::Null)),
             Answer::Unread(u) => serde_json::from_str(&u.body).map_err(|e| {
-                Failure::Usage(format!("{} {op}: the answer is not JSON: {e}", self.provider()))
+                Failure::Usage(format!(
+                    "{} {op}: the answer is not JSON: {e}",
+                    self.provider()
+                ))
             }),
             Answer::Unchanged(_) => Ok(Value::Null),
         }
     }
 
-    async fn run(&self, op: &str, matches: &ArgMatches, printer: &Printer) -> Result<Answer, Failure> {
+    async fn run(
+        &self,
+        op: &str,
+        matches: &ArgMatches,
+        printer: &Printer,
+    ) -> Result<Answer, Failure> {
         macro_rules! exec {
             ($p:ident, $client:expr) => {{
                 use brcommerce::$p::cli::{Cli, CliCommand};

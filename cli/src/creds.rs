@@ -226,4 +226,3 @@ pub async fn sandbox(api: Api) -> brcommerce::Result<Target> {
         _sandbox: Some(sandbox),
     })
 }
-

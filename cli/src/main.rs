@@ -40,7 +40,12 @@ pub enum Api {
 }
 
 impl Api {
-    pub const ALL: [Api; 4] = [Api::Ecomdc, Api::Pluggto, Api::Appclubmais, Api::Connectplug];
+    pub const ALL: [Api; 4] = [
+        Api::Ecomdc,
+        Api::Pluggto,
+        Api::Appclubmais,
+        Api::Connectplug,
+    ];
 
     /// The library's provider.
     pub fn provider(self) -> brcommerce::Provider {
@@ -232,8 +237,7 @@ async fn main() -> ExitCode {
         Some(("listen", sub)) => listen::run(sub, matches.get_flag("sandbox")).await,
         Some((name, sub)) => {
             // clap accepted only the subcommands built from `Api::ALL`.
-            let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand())
-            else {
+            let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand()) else {
                 return ExitCode::from(2);
             };
             let flags = Flags::from(&matches);
@@ -273,7 +277,7 @@ async fn run(
     let target = match creds::connect(api, flags).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("brc: {}", output::line(&e));
+            eprintln!("{}", output::line(&format!("brc: {e}")));
             return ExitCode::from(3);
         }
     };
@@ -285,7 +289,7 @@ async fn run(
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("brc: {}", output::line(&f.to_string()));
+            eprintln!("{}", output::line(&format!("brc: {f}")));
             ExitCode::from(f.exit_code())
         }
     }

@@ -16,7 +16,8 @@ use serde_json::Value;
 /// What standard input is handed to the generated commands as (see `stdin_body` in main).
 pub const STDIN_PATH: &str = "/dev/stdin";
 
-/// The longest error line `brc` prints, in bytes (a provider's error body can be huge).
+/// The longest error line `brc` prints, in bytes, its `brc: ` included (a provider's error
+/// body can be huge).
 pub const MAX_LINE: usize = 300;
 
 /// Why a command failed.
@@ -34,9 +35,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::Call(e) if matches!(e.kind(), brcommerce::ErrorKind::InvalidInput { .. }) => {
-                2
-            }
+            Failure::Call(e) if matches!(e.kind(), brcommerce::ErrorKind::InvalidInput { .. }) => 2,
             Failure::Call(_) | Failure::Rejected(_) => 1,
         }
     }
@@ -60,13 +59,14 @@ pub fn line(text: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
+    const CUT: &str = " […]";
     if one.len() > MAX_LINE {
-        let mut end = MAX_LINE - 4;
+        let mut end = MAX_LINE - CUT.len();
         while !one.is_char_boundary(end) {
             end -= 1;
         }
         one.truncate(end);
-        one.push_str(" […]");
+        one.push_str(CUT);
     }
     one
 }

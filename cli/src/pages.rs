@@ -35,9 +35,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::Api;
 use crate::creds::{AnyClient, Target};
 use crate::output::{Failure, line};
-use crate::Api;
 
 /// Page size asked for where the user did not choose one (the providers' maximum).
 const PAGE_SIZE: u64 = 100;
@@ -143,6 +143,16 @@ async fn facade(
         AnyClient::Pluggto(c) => {
             use brcommerce::pluggto::{self, operations as ops};
             let p = Provider::Pluggto;
+            // The arguments read below exist on these three lists only.
+            if ![
+                ops::LIST_ORDERS.id,
+                ops::LIST_PRODUCTS.id,
+                ops::LIST_MESSAGES.id,
+            ]
+            .contains(&op)
+            {
+                return None;
+            }
             let text = |id: &str| m.get_one::<String>(id).cloned();
             let limit = m
                 .get_one::<NonZeroU64>("limit")
@@ -329,7 +339,9 @@ fn stopped(e: std::io::Error, rejected: usize) -> Result<usize, Failure> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         Ok(rejected)
     } else {
-        Err(Failure::Usage(format!("cannot write to standard output: {e}")))
+        Err(Failure::Usage(format!(
+            "cannot write to standard output: {e}"
+        )))
     }
 }
 
@@ -347,7 +359,7 @@ fn rejected_line(e: &Error, page: u64) -> String {
         _ => ("", without_values(&e.to_string())),
     };
     line(&format!(
-        "{} {}: rejected {at} of page {page} at `{path}`: {reason}",
+        "brc: {} {}: rejected {at} of page {page} at `{path}`: {reason}",
         e.provider(),
         e.operation()
     ))
@@ -405,7 +417,8 @@ async fn generic(
         }
         _ => {}
     }
-    let op_id = static_id(api, op).ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
+    let op_id =
+        static_id(api, op).ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
     let provider = api.provider();
     walk(provider, op_id, first, progress, move |cursor| {
         let mut argv = base.clone();
@@ -420,15 +433,22 @@ async fn generic(
         async move {
             let usage = |m: String| Error::invalid_input(provider, op_id, "arguments", m);
             let matches = crate::provider_command(api)
-                .try_get_matches_from([api.id().to_owned(), kebab_of(op_id)].into_iter().chain(argv))
+                .try_get_matches_from(
+                    [api.id().to_owned(), kebab_of(op_id)]
+                        .into_iter()
+                        .chain(argv),
+                )
                 .map_err(|e| usage(e.to_string()))?;
             let (_, op_matches) = matches
                 .subcommand()
                 .ok_or_else(|| usage("no operation".into()))?;
-            let answer = client.capture(op_id, op_matches).await.map_err(|f| match f {
-                Failure::Call(e) => e,
-                other => usage(other.to_string()),
-            })?;
+            let answer = client
+                .capture(op_id, op_matches)
+                .await
+                .map_err(|f| match f {
+                    Failure::Call(e) => e,
+                    other => usage(other.to_string()),
+                })?;
             let number = match cursor {
                 Some(Cursor::Number(n)) => n,
                 _ => 1,
@@ -598,8 +618,8 @@ impl Progress {
     /// A line on stderr (above the progress line, if there is one).
     fn note(&self, text: &str) {
         match &self.0.bar {
-            Some(bar) => bar.suspend(|| eprintln!("brc: {text}")),
-            None => eprintln!("brc: {text}"),
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
         }
     }
 

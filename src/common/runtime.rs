@@ -157,9 +157,7 @@ impl Stats {
             retries: self.retries.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             renewals: self.renewals.load(Ordering::Relaxed),
-            waited_for_quota: Duration::from_micros(
-                self.paced_micros.load(Ordering::Relaxed),
-            ),
+            waited_for_quota: Duration::from_micros(self.paced_micros.load(Ordering::Relaxed)),
         }
     }
 }
