@@ -313,7 +313,7 @@ async fn print<T: Serialize>(
                 if let Err(e) = written {
                     return stopped(e, rejected);
                 }
-                if progress.record() % PAGE_SIZE == 0 {
+                if progress.record().is_multiple_of(PAGE_SIZE) {
                     let _ = out.flush();
                 }
             }
@@ -609,7 +609,7 @@ impl Progress {
     /// Counts a printed record; the count so far.
     fn record(&self) -> u64 {
         let n = self.0.records.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 50 == 0 {
+        if n.is_multiple_of(50) {
             self.show();
         }
         n

@@ -429,9 +429,9 @@ fn ecomdc_all_pages_stops_at_totais() {
         .map(|l| json(l)["codigo"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(codes, ["P1a", "P1b", "P2a", "P2b"]);
-    assert_eq!(pages[0].hits(), 1);
-    assert_eq!(pages[1].hits(), 1);
-    assert_eq!(pages[2].hits(), 0, "a page beyond totais was fetched");
+    assert_eq!(pages[0].calls(), 1);
+    assert_eq!(pages[1].calls(), 1);
+    assert_eq!(pages[2].calls(), 0, "a page beyond totais was fetched");
     assert!(
         r.stderr.is_empty(),
         "nothing extra without a terminal: {}",
