@@ -23,7 +23,12 @@ struct Stock {
     estoque: i64,
 }
 
-const VARIANTS: [&str; 4] = ["brcommerce GET", "reqwest GET", "brcommerce PUT", "reqwest PUT"];
+const VARIANTS: [&str; 4] = [
+    "brcommerce GET",
+    "reqwest GET",
+    "brcommerce PUT",
+    "reqwest PUT",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -106,11 +111,7 @@ fn run(variant: &str, calls: usize) {
 /// Instructions callgrind counted for one run of `variant` with `calls` calls.
 fn count(base: &str, variant: &str, calls: usize) -> u64 {
     let out = Command::new("valgrind")
-        .args([
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            "--",
-        ])
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null", "--"])
         .arg(std::env::current_exe().unwrap())
         .args(["run", variant, &calls.to_string()])
         .env("BRC_BENCH_URL", base)
@@ -145,7 +146,10 @@ fn orchestrate() {
         let one = count(&base, variant, n);
         let two = count(&base, variant, 2 * n);
         let each = (two - one) as f64 / n as f64;
-        println!("{variant:15} {each:>10.0} instructions per call ({n} and {} calls: {one} and {two})", 2 * n);
+        println!(
+            "{variant:15} {each:>10.0} instructions per call ({n} and {} calls: {one} and {two})",
+            2 * n
+        );
         per_call.push(each);
     }
     println!(

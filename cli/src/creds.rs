@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use brcommerce::{appclubmais, connectplug, ecomdc, pluggto};
-use clap::ArgMatches;
+
+use crate::Api;
 
 use crate::Flags;
-use crate::output::{Failure, Printer};
 
 /// Shown under `brc --help`.
 pub const HELP: &str = "\
@@ -23,17 +23,17 @@ Without a provider's credentials (or with --sandbox) the call goes to its embedd
 
 Exit codes: 0 success, 1 the call failed, 2 bad usage or parameters, 3 missing credentials.";
 
-fn required(provider: &str) -> &'static [&'static str] {
-    match provider {
-        "ecomdc" => &["BRC_ECOMDC_ID", "BRC_ECOMDC_TOKEN"],
-        "pluggto" => &[
+fn required(api: Api) -> &'static [&'static str] {
+    match api {
+        Api::Ecomdc => &["BRC_ECOMDC_ID", "BRC_ECOMDC_TOKEN"],
+        Api::Pluggto => &[
             "BRC_PLUGGTO_CLIENT_ID",
             "BRC_PLUGGTO_CLIENT_SECRET",
             "BRC_PLUGGTO_USERNAME",
             "BRC_PLUGGTO_PASSWORD",
         ],
-        "appclubmais" => &["BRC_APPCLUBMAIS_CLIENT_ID", "BRC_APPCLUBMAIS_CLIENT_SECRET"],
-        _ => &[
+        Api::Appclubmais => &["BRC_APPCLUBMAIS_CLIENT_ID", "BRC_APPCLUBMAIS_CLIENT_SECRET"],
+        Api::Connectplug => &[
             "BRC_CONNECTPLUG_CLIENT_ID",
             "BRC_CONNECTPLUG_CLIENT_SECRET",
             "BRC_CONNECTPLUG_USERNAME",
@@ -47,19 +47,48 @@ fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
 
-/// A client and, for a sandbox, the running sandbox it talks to (held, not read: dropping it
-/// stops the server).
-#[allow(dead_code)]
-pub enum Target {
-    Ecomdc(ecomdc::Client, Option<ecomdc::sandbox::Running>),
-    Pluggto(pluggto::Client, Option<pluggto::sandbox::Running>),
-    Appclubmais(appclubmais::Client, Option<appclubmais::sandbox::Running>),
-    Connectplug(connectplug::Client, Option<connectplug::sandbox::Running>),
+/// A client of one provider (cheap to clone: clones share the pool, pacing and counters).
+#[derive(Clone, Debug)]
+pub enum AnyClient {
+    Ecomdc(ecomdc::Client),
+    Pluggto(pluggto::Client),
+    Appclubmais(appclubmais::Client),
+    Connectplug(connectplug::Client),
 }
 
-/// The client for `provider`: live with credentials, else (unless `--live`) the sandbox.
-pub async fn connect(provider: &str, flags: Flags) -> Result<Target, String> {
-    let missing: Vec<&str> = required(provider)
+/// A running embedded sandbox (held, not read: dropping it stops the server).
+#[allow(dead_code)]
+pub enum Sandbox {
+    Ecomdc(ecomdc::sandbox::Running),
+    Pluggto(pluggto::sandbox::Running),
+    Appclubmais(appclubmais::sandbox::Running),
+    Connectplug(connectplug::sandbox::Running),
+}
+
+/// Where the calls go: a client and, for a sandbox, the sandbox it talks to.
+pub struct Target {
+    pub client: AnyClient,
+    _sandbox: Option<Sandbox>,
+}
+
+impl Target {
+    /// The embedded sandbox the calls go to, if any.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self._sandbox.as_ref()
+    }
+
+    fn live(client: AnyClient) -> Self {
+        Self {
+            client,
+            _sandbox: None,
+        }
+    }
+}
+
+/// The client for `api`: live with credentials, else (unless `--live`) the sandbox.
+pub async fn connect(api: Api, flags: Flags) -> Result<Target, String> {
+    let provider = api.id();
+    let missing: Vec<&str> = required(api)
         .iter()
         .copied()
         .filter(|v| var(v).is_empty())
@@ -72,7 +101,7 @@ pub async fn connect(provider: &str, flags: Flags) -> Result<Target, String> {
                 missing.join(", ")
             );
         }
-        return sandbox(provider, flags).await.map_err(|e| e.to_string());
+        return sandbox(api, flags).await.map_err(|e| e.to_string());
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -80,7 +109,7 @@ pub async fn connect(provider: &str, flags: Flags) -> Result<Target, String> {
             missing.join(", ")
         ));
     }
-    live(provider, flags).map_err(|e| e.to_string())
+    live(api, flags).map_err(|e| e.to_string())
 }
 
 /// Drift detection: every answer for `brc drift`, else the library's default.
@@ -92,24 +121,24 @@ fn sampling(flags: Flags) -> u32 {
     }
 }
 
-fn url(provider: &str) -> Option<String> {
-    std::env::var(format!("BRC_{}_URL", provider.to_uppercase())).ok()
+fn url(api: Api) -> Option<String> {
+    std::env::var(format!("BRC_{}_URL", api.id().to_uppercase())).ok()
 }
 
-fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
-    Ok(match provider {
-        "ecomdc" => {
+fn live(api: Api, flags: Flags) -> brcommerce::Result<Target> {
+    Ok(Target::live(match api {
+        Api::Ecomdc => {
             let mut b = ecomdc::Client::builder(ecomdc::Credentials::new(
                 var("BRC_ECOMDC_ID"),
                 var("BRC_ECOMDC_TOKEN"),
             ));
             b = b.drift_sampling(sampling(flags));
-            if let Some(u) = url(provider) {
+            if let Some(u) = url(api) {
                 b = b.base_url(u);
             }
-            Target::Ecomdc(b.build()?, None)
+            AnyClient::Ecomdc(b.build()?)
         }
-        "pluggto" => {
+        Api::Pluggto => {
             let mut b = pluggto::Client::builder(pluggto::Credentials::password(
                 var("BRC_PLUGGTO_CLIENT_ID"),
                 var("BRC_PLUGGTO_CLIENT_SECRET"),
@@ -117,7 +146,7 @@ fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
                 var("BRC_PLUGGTO_PASSWORD"),
             ));
             b = b.drift_sampling(sampling(flags));
-            if let Some(u) = url(provider) {
+            if let Some(u) = url(api) {
                 b = b.base_url(u);
             }
             let file = var("BRC_PLUGGTO_TOKEN_FILE");
@@ -127,9 +156,9 @@ fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
                     file,
                 )));
             }
-            Target::Pluggto(b.build()?, None)
+            AnyClient::Pluggto(b.build()?)
         }
-        "appclubmais" => {
+        Api::Appclubmais => {
             let id = var("BRC_APPCLUBMAIS_CLIENT_ID");
             let id = match id.parse::<i64>() {
                 Ok(n) => appclubmais::ClientId::Number(n),
@@ -140,12 +169,12 @@ fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
                 var("BRC_APPCLUBMAIS_CLIENT_SECRET"),
             ));
             b = b.drift_sampling(sampling(flags));
-            if let Some(u) = url(provider) {
+            if let Some(u) = url(api) {
                 b = b.base_url(u);
             }
-            Target::Appclubmais(b.build()?, None)
+            AnyClient::Appclubmais(b.build()?)
         }
-        _ => {
+        Api::Connectplug => {
             let company = var("BRC_CONNECTPLUG_COMPANY").parse::<i64>().map_err(|_| {
                 brcommerce::Error::invalid_input(
                     brcommerce::Provider::Connectplug,
@@ -162,36 +191,36 @@ fn live(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
             ))
             .company(company);
             b = b.drift_sampling(sampling(flags));
-            if let Some(u) = url(provider) {
+            if let Some(u) = url(api) {
                 b = b.base_url(u);
             }
-            Target::Connectplug(b.build()?, None)
+            AnyClient::Connectplug(b.build()?)
         }
-    })
+    }))
 }
 
 /// A sandboxed client (no pacing: the sandboxes do not enforce quotas).
-pub async fn sandbox(provider: &str, flags: Flags) -> brcommerce::Result<Target> {
+pub async fn sandbox(api: Api, flags: Flags) -> brcommerce::Result<Target> {
     use brcommerce::common::ratelimit::RateLimits;
-    Ok(match provider {
-        "ecomdc" => {
+    let (client, sandbox) = match api {
+        Api::Ecomdc => {
             let s = ecomdc::sandbox::EcomdcSandbox::start().await?;
             let c = ecomdc::Client::builder(ecomdc::sandbox::EcomdcSandbox::credentials())
                 .base_url(s.base_url())
                 .drift_sampling(sampling(flags))
                 .rate_limits(RateLimits::unlimited())
                 .build()?;
-            Target::Ecomdc(c, Some(s))
+            (AnyClient::Ecomdc(c), Sandbox::Ecomdc(s))
         }
-        "pluggto" => {
+        Api::Pluggto => {
             let s = pluggto::sandbox::PluggtoSandbox::start().await?;
             let c = pluggto::Client::builder(pluggto::sandbox::PluggtoSandbox::credentials())
                 .base_url(s.base_url())
                 .drift_sampling(sampling(flags))
                 .build()?;
-            Target::Pluggto(c, Some(s))
+            (AnyClient::Pluggto(c), Sandbox::Pluggto(s))
         }
-        "appclubmais" => {
+        Api::Appclubmais => {
             let s = appclubmais::sandbox::AppclubmaisSandbox::start().await?;
             let c = appclubmais::Client::builder(
                 appclubmais::sandbox::AppclubmaisSandbox::credentials(),
@@ -199,9 +228,9 @@ pub async fn sandbox(provider: &str, flags: Flags) -> brcommerce::Result<Target>
             .base_url(s.base_url())
             .drift_sampling(sampling(flags))
             .build()?;
-            Target::Appclubmais(c, Some(s))
+            (AnyClient::Appclubmais(c), Sandbox::Appclubmais(s))
         }
-        _ => {
+        Api::Connectplug => {
             let s = connectplug::sandbox::ConnectplugSandbox::start().await?;
             let c = connectplug::Client::builder(
                 connectplug::sandbox::ConnectplugSandbox::credentials(),
@@ -211,55 +240,11 @@ pub async fn sandbox(provider: &str, flags: Flags) -> brcommerce::Result<Target>
             .token_url(s.base_url())
             .company(connectplug::sandbox::COMPANY)
             .build()?;
-            Target::Connectplug(c, Some(s))
+            (AnyClient::Connectplug(c), Sandbox::Connectplug(s))
         }
+    };
+    Ok(Target {
+        client,
+        _sandbox: Some(sandbox),
     })
-}
-
-impl Target {
-    /// Runs the generated command `op` with `matches`, reporting to `printer`.
-    pub async fn execute(
-        &self,
-        op: &str,
-        matches: &ArgMatches,
-        printer: Printer,
-    ) -> Result<(), Failure> {
-        self.execute_with(op, matches, &printer).await
-    }
-
-    /// As [`Target::execute`], keeping the printer (to read a captured result).
-    pub async fn execute_with(
-        &self,
-        op: &str,
-        matches: &ArgMatches,
-        printer: &Printer,
-    ) -> Result<(), Failure> {
-        macro_rules! exec {
-            ($p:ident, $client:expr) => {{
-                use brcommerce::$p::cli::{Cli, CliCommand};
-                let cmd = CliCommand::iter()
-                    .find(|c| c.operation_id() == op)
-                    .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
-                let cli = Cli::new($client.raw().clone(), printer);
-                cli.execute(cmd, matches).await
-            }};
-        }
-        let result = match self {
-            Target::Ecomdc(c, _) => exec!(ecomdc, c),
-            Target::Pluggto(c, _) => exec!(pluggto, c),
-            Target::Appclubmais(c, _) => exec!(appclubmais, c),
-            Target::Connectplug(c, _) => exec!(connectplug, c),
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(match printer.failure() {
-                Some(call) if call.starts_with("invalid parameter") => Failure::Usage(call),
-                Some(call) => Failure::Call(call),
-                // Failed before any call: a bad or unreadable parameter (e.g. the body file).
-                None => Failure::Usage(brcommerce::common::secret::redact_query_secrets(&format!(
-                    "{e:#}"
-                ))),
-            }),
-        }
-    }
 }

@@ -4,8 +4,8 @@
 //! types and value shapes; an unknown enum value only when it reads as a code).
 //!
 //! ```text
-//! brc drift pluggto get_order --id 5877efb70280833e402e54bc > findings.ndjson
-//! brc drift --sandbox --drifting pluggto get_order --id 5877efb70280833e402e54bc
+//! brc drift pluggto get-order --id 5877efb70280833e402e54bc > findings.ndjson
+//! brc drift --sandbox --drifting pluggto get-order --id 5877efb70280833e402e54bc
 //! scripts/spec-drift findings.ndjson
 //! ```
 
@@ -15,9 +15,9 @@ use std::process::ExitCode;
 use brcommerce::common::sandbox::SandboxDrift;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::creds::{Target, connect};
-use crate::output::{Failure, Printer};
-use crate::{Flags, PROVIDERS, provider_command};
+use crate::creds::{AnyClient, Sandbox, Target, connect};
+use crate::output;
+use crate::{Api, Flags, operation_id, provider_command};
 
 /// The `drift` subcommand: `drift [--drifting] <provider> <operation> [--param value ...]`.
 pub fn command() -> Command {
@@ -37,84 +37,77 @@ pub fn command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("With the sandbox: make its answers drift on purpose (fields and enum values the spec does not know)"),
         );
-    for p in PROVIDERS {
-        cmd = cmd.subcommand(provider_command(p));
+    for api in Api::ALL {
+        cmd = cmd.subcommand(provider_command(api));
     }
     cmd
 }
 
 /// Runs `brc drift ...`.
 pub async fn run(matches: &ArgMatches, flags: Flags) -> ExitCode {
-    let Some((provider, sub)) = matches.subcommand() else {
+    let Some((name, sub)) = matches.subcommand() else {
         return ExitCode::from(2);
     };
-    let Some((op, op_matches)) = sub.subcommand() else {
+    // clap accepted only the subcommands built from `Api::ALL`.
+    let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand()) else {
         return ExitCode::from(2);
     };
-    let provider = crate::provider_id(provider);
+    let op = operation_id(op);
     let flags = Flags {
         drift: true,
         ..flags
     };
-    let target = match connect(provider, flags).await {
+    let target = match connect(api, flags).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("brc: {e}");
+            eprintln!("{}", output::line(&format!("brc: {e}")));
             return ExitCode::from(3);
         }
     };
     if matches.get_flag("drifting")
-        && let Err(e) = target.make_sandbox_drift()
+        && let Err(e) = make_sandbox_drift(&target)
     {
         eprintln!("brc: {e}");
         return ExitCode::from(2);
     }
     // The answer is captured, not printed: standard output is the findings alone.
-    let result = target
-        .execute_with(op, op_matches, &Printer::capture())
-        .await;
+    let result = target.client.capture(&op, op_matches).await;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = target.write_drift(&mut out).and_then(|()| out.flush()) {
+    if let Err(e) = write_drift(&target.client, &mut out).and_then(|()| out.flush()) {
         eprintln!("brc: cannot write the findings: {e}");
         return ExitCode::from(1);
     }
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(m)) => {
-            eprintln!("brc: {m}");
-            ExitCode::from(2)
-        }
+        Ok(_) => ExitCode::SUCCESS,
         // A read that failed may still have findings (an answer that did not decode).
-        Err(Failure::Call(m)) => {
-            eprintln!("brc: {provider} {op}: {m}");
-            ExitCode::from(1)
+        Err(f) => {
+            eprintln!("{}", output::line(&format!("brc: {f}")));
+            ExitCode::from(f.exit_code())
         }
     }
 }
 
-impl Target {
-    /// The client's findings, as NDJSON.
-    fn write_drift(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        let report = match self {
-            Target::Ecomdc(c, _) => c.drift(),
-            Target::Pluggto(c, _) => c.drift(),
-            Target::Appclubmais(c, _) => c.drift(),
-            Target::Connectplug(c, _) => c.drift(),
-        };
-        report.write_ndjson(out)
-    }
+/// The client's findings, as NDJSON.
+fn write_drift(client: &AnyClient, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let report = match client {
+        AnyClient::Ecomdc(c) => c.drift(),
+        AnyClient::Pluggto(c) => c.drift(),
+        AnyClient::Appclubmais(c) => c.drift(),
+        AnyClient::Connectplug(c) => c.drift(),
+    };
+    report.write_ndjson(out)
+}
 
-    /// Makes the sandbox's answers drift ([`SandboxDrift::everywhere`]); an error when the
-    /// target is the live provider.
-    fn make_sandbox_drift(&self) -> Result<(), String> {
-        let drift = SandboxDrift::everywhere();
-        let result = match self {
-            Target::Ecomdc(_, Some(s)) => s.drift(drift),
-            Target::Pluggto(_, Some(s)) => s.drift(drift),
-            Target::Appclubmais(_, Some(s)) => s.drift(drift),
-            Target::Connectplug(_, Some(s)) => s.drift(drift),
-            _ => return Err("--drifting needs the sandbox (pass --sandbox)".to_owned()),
-        };
-        result.map_err(|e| e.to_string())
-    }
+/// Makes the sandbox's answers drift ([`SandboxDrift::everywhere`]); an error when the target
+/// is the live provider.
+fn make_sandbox_drift(target: &Target) -> Result<(), String> {
+    let drift = SandboxDrift::everywhere();
+    let result = match target.sandbox() {
+        Some(Sandbox::Ecomdc(s)) => s.drift(drift),
+        Some(Sandbox::Pluggto(s)) => s.drift(drift),
+        Some(Sandbox::Appclubmais(s)) => s.drift(drift),
+        Some(Sandbox::Connectplug(s)) => s.drift(drift),
+        None => return Err("--drifting needs the sandbox (pass --sandbox)".to_owned()),
+    };
+    result.map_err(|e| e.to_string())
 }

@@ -102,7 +102,7 @@ async fn sandboxes(
     pluggto.send_callbacks_to(&format!("{base}/pluggto"))?;
     eprintln!(
         "brc: sandboxes sending callbacks; change them from another shell, e.g.\n  \
-         BRC_ECOMDC_URL={} BRC_ECOMDC_ID=sandbox BRC_ECOMDC_TOKEN=sandbox-token brc ecomdc update_stock --referencia 11482378 --body FILE\n  \
+         BRC_ECOMDC_URL={} BRC_ECOMDC_ID=sandbox BRC_ECOMDC_TOKEN=sandbox-token brc ecomdc update-stock --referencia 11482378 --body FILE\n  \
          BRC_PLUGGTO_URL={} BRC_PLUGGTO_CLIENT_ID=sandbox BRC_PLUGGTO_CLIENT_SECRET=sandbox-secret \
          BRC_PLUGGTO_USERNAME=sandbox-user BRC_PLUGGTO_PASSWORD=sandbox-pass brc pluggto ...",
         ecomdc.base_url(),

@@ -7,15 +7,20 @@
 //! brc drift <provider> <operation> [...]     # how a read's answer differs from the spec (NDJSON)
 //! brc <provider> --help                      # the provider's operations with their summaries
 //! brc <provider> <operation> [--param value ...] [--body FILE|-]
-//! brc --all-pages connectplug list_products  # every page, one JSON object per line
+//! brc --all-pages ecomdc list-products       # every page, one JSON object per line
 //! ```
+//!
+//! Operations are named in kebab case (`list-products`); the spec's snake-case operation ids
+//! (`list_products`) are accepted as hidden aliases.
 //!
 //! Credentials come from environment variables (see [`creds`]); without them, or with
 //! `--sandbox`, the call goes to the provider's embedded sandbox on 127.0.0.1 (a notice says
 //! so on stderr). `--live` refuses the fallback. Secrets are never printed.
 //!
-//! Exit codes: 0 success, 1 the call failed, 2 bad usage or parameters, 3 missing credentials.
+//! Exit codes: 0 success, 1 the call failed (or `--all-pages` rejected records), 2 bad usage or
+//! parameters, 3 missing credentials.
 
+mod call;
 mod creds;
 mod demo;
 mod drift;
@@ -23,65 +28,118 @@ mod listen;
 mod output;
 mod pages;
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-pub const PROVIDERS: [&str; 4] = ["ecomdc", "pluggto", "appclubmais", "connectplug"];
+/// The providers `brc` knows, parsed once from the subcommand's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    Ecomdc,
+    Pluggto,
+    Appclubmais,
+    Connectplug,
+}
+
+impl Api {
+    pub const ALL: [Api; 4] = [
+        Api::Ecomdc,
+        Api::Pluggto,
+        Api::Appclubmais,
+        Api::Connectplug,
+    ];
+
+    /// The library's provider.
+    pub fn provider(self) -> brcommerce::Provider {
+        match self {
+            Api::Ecomdc => brcommerce::Provider::Ecomdc,
+            Api::Pluggto => brcommerce::Provider::Pluggto,
+            Api::Appclubmais => brcommerce::Provider::Appclubmais,
+            Api::Connectplug => brcommerce::Provider::Connectplug,
+        }
+    }
+
+    /// The subcommand's name (the provider's id).
+    pub fn id(self) -> &'static str {
+        self.provider().id()
+    }
+
+    pub fn from_id(id: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.id() == id)
+    }
+
+    fn about(self) -> &'static str {
+        match self {
+            Api::Ecomdc => "ecomDC online store: products, prices, stock, images, orders",
+            Api::Pluggto => {
+                "PluggTo marketplace hub: orders, products/SKUs, stock, shipping, messages"
+            }
+            Api::Appclubmais => {
+                "AppClubMais loyalty club: members, benefits, purchases, orders, products, promotions"
+            }
+            Api::Connectplug => {
+                "ConnectPlug v3 ERP/POS: the whole API (company from BRC_CONNECTPLUG_COMPANY)"
+            }
+        }
+    }
+}
 
 const GLOBAL_FLAGS: [&str; 3] = ["--sandbox", "--live", "--all-pages"];
 
+/// The operation id (`list_products`) of a subcommand name (`list-products`).
+pub fn operation_id(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// One generated operation as a clap subcommand: kebab-case name, the spec's id as a hidden
+/// alias, the summary in listings, `--body` for `--json-body`.
+fn operation_command(mut sub: Command, id: &'static str) -> Command {
+    let name = id.replace('_', "-");
+    sub = sub.name(name.clone());
+    if name != id {
+        sub = sub.alias(id);
+    }
+    // The listing shows the summary; `--help` on the operation shows everything.
+    if let Some(full) = sub.get_about().map(|a| a.to_string()) {
+        let summary = full.split("\n\n").next().unwrap_or_default().to_owned();
+        sub = sub.about(summary).long_about(full);
+    }
+    if sub.get_arguments().any(|a| a.get_id() == "json-body") {
+        sub = sub.mut_arg("json-body", |a| {
+            a.visible_alias("body")
+                .help("JSON request body: a file, or - for standard input")
+        });
+    }
+    if sub
+        .get_arguments()
+        .any(|a| a.get_id() == "json-body-template")
+    {
+        sub = sub.mut_arg("json-body-template", |a| a.hide(true));
+    }
+    sub
+}
+
 /// The operations of one provider as clap subcommands (generated from its spec).
-fn provider_command(provider: &'static str) -> Command {
+pub fn provider_command(api: Api) -> Command {
     macro_rules! ops {
-        ($p:ident, $about:literal) => {{
+        ($p:ident) => {{
             use brcommerce::$p::cli::{Cli, CliCommand};
-            let mut cmd = Command::new(provider)
-                .about($about)
+            let mut cmd = Command::new(api.id())
+                .about(api.about())
                 .subcommand_required(true)
                 .arg_required_else_help(true);
             for op in CliCommand::iter() {
-                let mut sub = Cli::<&output::Printer>::get_command(op).name(op.operation_id());
-                // The listing shows the summary; `--help` on the operation shows everything.
-                if let Some(full) = sub.get_about().map(|a| a.to_string()) {
-                    let summary = full.split("\n\n").next().unwrap_or_default().to_owned();
-                    sub = sub.about(summary).long_about(full);
-                }
-                if sub.get_arguments().any(|a| a.get_id() == "json-body") {
-                    sub = sub.mut_arg("json-body", |a| {
-                        a.visible_alias("body")
-                            .help("JSON request body: a file, or - for standard input")
-                    });
-                }
-                if sub
-                    .get_arguments()
-                    .any(|a| a.get_id() == "json-body-template")
-                {
-                    sub = sub.mut_arg("json-body-template", |a| a.hide(true));
-                }
-                cmd = cmd.subcommand(sub);
+                let sub = Cli::<&output::Printer>::get_command(op);
+                cmd = cmd.subcommand(operation_command(sub, op.operation_id()));
             }
             cmd
         }};
     }
-    match provider {
-        "ecomdc" => ops!(
-            ecomdc,
-            "ecomDC online store: products, prices, stock, images, orders"
-        ),
-        "pluggto" => ops!(
-            pluggto,
-            "PluggTo marketplace hub: orders, products/SKUs, stock, shipping, messages"
-        ),
-        "appclubmais" => ops!(
-            appclubmais,
-            "AppClubMais loyalty club: members, benefits, purchases, orders, products, promotions"
-        ),
-        _ => ops!(
-            connectplug,
-            "ConnectPlug v3 ERP/POS: the whole API (company from BRC_CONNECTPLUG_COMPANY)"
-        ),
+    match api {
+        Api::Ecomdc => ops!(ecomdc),
+        Api::Pluggto => ops!(pluggto),
+        Api::Appclubmais => ops!(appclubmais),
+        Api::Connectplug => ops!(connectplug),
     }
 }
 
@@ -118,44 +176,44 @@ fn command() -> Command {
         ))
         .subcommand(listen::command())
         .subcommand(drift::command());
-    for p in PROVIDERS {
-        cmd = cmd.subcommand(provider_command(p));
+    for api in Api::ALL {
+        cmd = cmd.subcommand(provider_command(api));
     }
     cmd
 }
 
-/// `--body -`: read standard input into a temporary file the generated command can open.
-fn stdin_body(args: &mut [String]) -> std::io::Result<Option<BodyFile>> {
+/// `--body -`: the generated command reads its body from a path, so standard input is handed
+/// to it as the process's own descriptor (`/dev/stdin`); nothing is written to disk. Errors
+/// about it say "stdin" (see [`output::stdin_named`]).
+fn stdin_body(args: &mut [String]) -> Result<(), String> {
     let Some(i) = args
         .iter()
         .position(|a| a == "--body" || a == "--json-body")
         .filter(|i| args.get(i + 1).is_some_and(|v| v == "-"))
     else {
-        return Ok(None);
+        return Ok(());
     };
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    let path = std::env::temp_dir().join(format!("brc-body-{}.json", std::process::id()));
-    std::fs::write(&path, text)?;
-    args[i + 1] = path.display().to_string();
-    Ok(Some(BodyFile(path)))
-}
-
-/// A body read from standard input, removed when the command ends.
-struct BodyFile(std::path::PathBuf);
-
-impl Drop for BodyFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    if cfg!(unix) {
+        args[i + 1] = output::STDIN_PATH.to_owned();
+        Ok(())
+    } else {
+        Err("--body - (standard input) needs a Unix system here; pass a file".to_owned())
     }
 }
 
 /// The operation's own arguments (after `<provider> <operation>`, without the global flags).
-fn op_args(args: &[String], provider: &str) -> Vec<String> {
+pub fn op_args(args: &[String], api: Api, op: &str) -> Vec<String> {
+    let kebab = op.replace('_', "-");
     let start = args
         .iter()
-        .position(|a| a == provider)
-        .map_or(args.len(), |i| i + 1);
+        .position(|a| a == api.id())
+        .and_then(|p| {
+            args.iter()
+                .skip(p + 1)
+                .position(|a| *a == kebab || a == op)
+                .map(|i| p + i + 2)
+        })
+        .unwrap_or(args.len());
     args[start..]
         .iter()
         .filter(|a| !GLOBAL_FLAGS.contains(&a.as_str()))
@@ -166,13 +224,10 @@ fn op_args(args: &[String], provider: &str) -> Vec<String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().collect();
-    let _stdin_file = match stdin_body(&mut args) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("brc: cannot read the body from standard input: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    if let Err(m) = stdin_body(&mut args) {
+        eprintln!("brc: {m}");
+        return ExitCode::from(2);
+    }
     let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
@@ -184,25 +239,18 @@ async fn main() -> ExitCode {
         Some(("demo", _)) => demo::run().await,
         Some(("listen", sub)) => listen::run(sub, matches.get_flag("sandbox")).await,
         Some(("drift", sub)) => drift::run(sub, Flags::from(&matches)).await,
-        Some((provider, sub)) => {
-            let Some((op, op_matches)) = sub.subcommand() else {
+        Some((name, sub)) => {
+            // clap accepted only the subcommands built from `Api::ALL`.
+            let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand()) else {
                 return ExitCode::from(2);
             };
-            let provider = provider_id(provider);
             let flags = Flags::from(&matches);
-            let raw_args = op_args(&args, provider);
-            run(provider, op, op_matches, &raw_args, flags).await
+            let op = operation_id(op);
+            let raw_args = op_args(&args, api, &op);
+            run(api, &op, op_matches, &raw_args, flags).await
         }
         None => ExitCode::from(2),
     }
-}
-
-/// The provider a subcommand names, as the static id (clap only accepts the four).
-pub fn provider_id(name: &str) -> &'static str {
-    PROVIDERS
-        .into_iter()
-        .find(|p| *p == name)
-        .unwrap_or("connectplug")
 }
 
 /// The global flags.
@@ -227,33 +275,29 @@ impl From<&ArgMatches> for Flags {
 }
 
 async fn run(
-    provider: &'static str,
+    api: Api,
     op: &str,
     matches: &ArgMatches,
     raw_args: &[String],
     flags: Flags,
 ) -> ExitCode {
-    let target = match creds::connect(provider, flags).await {
+    let target = match creds::connect(api, flags).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("brc: {e}");
+            eprintln!("{}", output::line(&format!("brc: {e}")));
             return ExitCode::from(3);
         }
     };
     let result = if flags.all_pages {
-        pages::all(&target, provider, op, raw_args).await
+        pages::all(&target, api, op, matches, raw_args).await
     } else {
-        target.execute(op, matches, output::Printer::print()).await
+        target.client.execute(op, matches).await
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(output::Failure::Usage(m)) => {
-            eprintln!("brc: {m}");
-            ExitCode::from(2)
-        }
-        Err(output::Failure::Call(m)) => {
-            eprintln!("brc: {provider} {op}: {m}");
-            ExitCode::from(1)
+        Err(f) => {
+            eprintln!("{}", output::line(&format!("brc: {f}")));
+            ExitCode::from(f.exit_code())
         }
     }
 }

@@ -1,20 +1,87 @@
-//! What `brc` prints: results as pretty JSON (or captured for paging), errors without secrets.
+//! What `brc` prints: results as JSON (or captured for paging), errors as one short line.
+//!
+//! The generated commands report a failed call to [`Printer`]'s `error` callback, which hands
+//! it to the library ([`brcommerce::common::call::capture`]); the client's `run_generated`
+//! then gives it back as a [`brcommerce::Error`] (provider, operation, kind, an excerpt of the
+//! body), so `brc` prints the same errors a program using the library sees.
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
+use std::io::Write;
 use std::sync::Mutex;
 
-use brcommerce::common::secret::redact_query_secrets;
 use progenitor_client::{Error, ResponseValue};
 use serde::Serialize;
 use serde_json::Value;
+
+/// What standard input is handed to the generated commands as (see `stdin_body` in main).
+pub const STDIN_PATH: &str = "/dev/stdin";
+
+/// The longest error line `brc` prints, in bytes, its `brc: ` included (a provider's error
+/// body can be huge).
+pub const MAX_LINE: usize = 300;
 
 /// Why a command failed.
 #[derive(Debug)]
 pub enum Failure {
     /// Bad parameters or an operation that cannot do what was asked (exit code 2).
     Usage(String),
-    /// The provider call failed (exit code 1).
-    Call(String),
+    /// The call failed (exit code 1; 2 when the library refused the input before sending).
+    Call(brcommerce::Error),
+    /// `--all-pages` printed every good record and reported these many rejected ones (exit 1).
+    Rejected(usize),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Call(e) if matches!(e.kind(), brcommerce::ErrorKind::InvalidInput { .. }) => 2,
+            Failure::Call(_) | Failure::Rejected(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) => f.write_str(m),
+            Failure::Call(e) => write!(f, "{e}"),
+            Failure::Rejected(1) => f.write_str("1 record was rejected (see above)"),
+            Failure::Rejected(n) => write!(f, "{n} records were rejected (see above)"),
+        }
+    }
+}
+
+/// `text` as one line of at most [`MAX_LINE`] bytes, with "stdin" for standard input's path.
+pub fn line(text: &str) -> String {
+    let text = stdin_named(text);
+    let mut one: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    const CUT: &str = " […]";
+    if one.len() > MAX_LINE {
+        let mut end = MAX_LINE - CUT.len();
+        while !one.is_char_boundary(end) {
+            end -= 1;
+        }
+        one.truncate(end);
+        one.push_str(CUT);
+    }
+    one
+}
+
+/// Prints `text` and a newline on standard output; a closed output (`| head`) is not an error.
+pub fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"));
+}
+
+/// Says "stdin" where a message names the path standard input was read through.
+pub fn stdin_named(text: &str) -> String {
+    text.replace(STDIN_PATH, "stdin")
 }
 
 /// Receives the generated commands' results.
@@ -22,7 +89,8 @@ pub enum Failure {
 pub struct Printer {
     capture: bool,
     captured: Mutex<Option<Value>>,
-    failed: Mutex<Option<String>>,
+    /// The status of a success answer without a documented body.
+    empty: Mutex<Option<u16>>,
 }
 
 impl Printer {
@@ -44,9 +112,9 @@ impl Printer {
         self.captured.lock().ok()?.take()
     }
 
-    /// The failure the last call reported.
-    pub fn failure(&self) -> Option<String> {
-        self.failed.lock().ok()?.clone()
+    /// The status of the last success answer that had no documented body.
+    pub fn empty_answer(&self) -> Option<u16> {
+        *self.empty.lock().ok()?
     }
 
     fn item<T: Serialize>(&self, value: &T) {
@@ -56,26 +124,7 @@ impl Printer {
                 *c = Some(json);
             }
         } else {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
-        }
-    }
-
-    fn fail<T: Serialize + Debug>(&self, error: &Error<T>) {
-        let text = match error {
-            Error::ErrorResponse(rv) => format!(
-                "HTTP {}: {}",
-                rv.status().as_u16(),
-                serde_json::to_string(rv.as_ref()).unwrap_or_default()
-            ),
-            Error::UnexpectedResponse(r) => format!("unexpected HTTP {}", r.status().as_u16()),
-            Error::InvalidRequest(m) => format!("invalid parameter: {m}"),
-            other => redact_query_secrets(&other.to_string()),
-        };
-        if let Ok(mut f) = self.failed.lock() {
-            *f = Some(text);
+            say(&serde_json::to_string_pretty(&json).unwrap_or_default());
         }
     }
 }
@@ -91,14 +140,16 @@ macro_rules! config {
             {
                 self.item(value.as_ref());
             }
-            fn success_no_item(&self, _value: &ResponseValue<()>) {
-                self.item(&Value::Null);
+            fn success_no_item(&self, value: &ResponseValue<()>) {
+                if let Ok(mut e) = self.empty.lock() {
+                    *e = Some(value.status().as_u16());
+                }
             }
             fn error<T>(&self, value: &Error<T>)
             where
                 T: schemars::JsonSchema + Serialize + Debug,
             {
-                self.fail(value);
+                brcommerce::common::call::capture(value);
             }
             fn list_start<T>(&self)
             where
@@ -120,7 +171,7 @@ macro_rules! config {
             where
                 T: schemars::JsonSchema + Serialize + Debug,
             {
-                self.fail(value);
+                brcommerce::common::call::capture(value);
             }
         }
     };

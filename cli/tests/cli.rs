@@ -1,10 +1,13 @@
-//! The `brc` binary: help, a call per provider against its sandbox, paging, bodies from
-//! standard input, usage errors, credentials, and the demo.
+//! The `brc` binary: help, a call per provider against its sandbox, paging through the
+//! facades (against httpmock servers where the paging itself is under test), rejected records,
+//! short errors, bodies from standard input, usage errors, credentials, and the demo.
 
 use assert_cmd::Command;
-use serde_json::Value;
+use httpmock::prelude::*;
+use serde_json::{Value, json};
 
-const VARS: [&str; 14] = [
+const VARS: [&str; 15] = [
+    "BRC_ECOMDC_URL",
     "BRC_ECOMDC_ID",
     "BRC_ECOMDC_TOKEN",
     "BRC_PLUGGTO_CLIENT_ID",
@@ -68,10 +71,10 @@ fn help_lists_the_providers_and_the_credential_variables() {
 #[test]
 fn each_provider_lists_its_operations_with_summaries() {
     for (provider, op, summary) in [
-        ("ecomdc", "get_stock", "stock"),
-        ("pluggto", "update_sku_stock", "stock"),
-        ("appclubmais", "register_purchase", "purchase"),
-        ("connectplug", "list_products", "product"),
+        ("ecomdc", "get-stock", "stock"),
+        ("pluggto", "update-sku-stock", "stock"),
+        ("appclubmais", "register-purchase", "purchase"),
+        ("connectplug", "list-products", "product"),
     ] {
         let r = run(brc().args([provider, "--help"]));
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -81,7 +84,40 @@ fn each_provider_lists_its_operations_with_summaries() {
             .find(|l| l.trim_start().starts_with(op))
             .unwrap_or_else(|| panic!("{op} not listed by {provider} --help:\n{}", r.stdout));
         assert!(line.to_lowercase().contains(summary), "{line}");
+        // The spec's snake-case ids are hidden aliases, not listed.
+        let snake = op.replace('-', "_");
+        assert!(
+            !r.stdout.contains(&format!(" {snake} ")),
+            "{snake} listed by {provider} --help:\n{}",
+            r.stdout
+        );
     }
+}
+
+#[test]
+fn operations_are_kebab_case_and_the_snake_case_ids_still_work() {
+    for op in ["get-stock", "get_stock"] {
+        let r = run(brc().args(["--sandbox", "ecomdc", op, "--referencia", "11482378"]));
+        assert_eq!(r.code, 0, "{op}: {}", r.stderr);
+        assert_eq!(json(&r.stdout)["estoque"], 10, "{op}");
+    }
+    for op in ["list-products", "list_products"] {
+        let r = run(brc().args(["--sandbox", "--all-pages", "connectplug", op]));
+        assert_eq!(r.code, 0, "{op}: {}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), 5, "{op}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn an_unknown_provider_is_a_clap_usage_error() {
+    let r = run(brc().args(["shopify", "list-products"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("unrecognized subcommand 'shopify'"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
 
 #[test]
@@ -128,10 +164,12 @@ fn a_call_per_provider_against_its_sandbox() {
 
 #[test]
 fn all_pages_prints_one_item_per_line() {
+    // `--per-page` is not in the facade's filter: the fallback pages the generated command by
+    // ConnectPlug's `meta` (3 pages of 2, 2, 1).
     let r = run(brc().args([
         "--all-pages",
         "connectplug",
-        "list_products",
+        "list-products",
         "--per-page",
         "2",
     ]));
@@ -152,13 +190,18 @@ fn all_pages_prints_one_item_per_line() {
         ]
     );
 
-    let r = run(brc().args(["--all-pages", "pluggto", "list_products"]));
+    let r = run(brc().args(["--all-pages", "pluggto", "list-products"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(json(r.stdout.lines().next().unwrap())["sku"], "pai");
 
-    let r = run(brc().args(["--all-pages", "ecomdc", "get_stock", "--referencia", "1"]));
-    assert_eq!(r.code, 2, "not a list: {}", r.stderr);
-    assert!(r.stderr.contains("not a paged list"), "{}", r.stderr);
+    for args in [
+        ["ecomdc", "get-stock", "--referencia", "1"],
+        ["pluggto", "get-sku", "--sku", "pai"],
+    ] {
+        let r = run(brc().arg("--all-pages").args(args));
+        assert_eq!(r.code, 2, "not a list: {}", r.stderr);
+        assert!(r.stderr.contains("not a paged list"), "{}", r.stderr);
+    }
 }
 
 #[test]
@@ -214,7 +257,7 @@ fn a_failed_call_exits_1_with_the_provider_error() {
     let r = run(brc().args(["--sandbox", "pluggto", "get_sku", "--sku", "does-not-exist"]));
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr.contains("pluggto get_sku") && r.stderr.contains("404"),
+        r.stderr.contains("PluggTo get_sku: provider answered 404"),
         "{}",
         r.stderr
     );
@@ -365,4 +408,224 @@ fn drift_prints_the_findings_of_a_read_as_ndjson_without_the_answer() {
 
     let r = run(brc().args(["drift", "--live", "--drifting"]).args(read));
     assert_ne!(r.code, 0, "{}", r.stderr);
+}
+
+/// An ecomDC product page of the spec's example, with `codigo`s and `totais`.
+fn ecomdc_page(codes: &[&str], page: u32, pages: u32) -> Value {
+    let spec: Value =
+        yaml_serde::from_str(include_str!("../../specs/ecomdc.yaml")).expect("the ecomDC spec");
+    let mut body =
+        spec["paths"]["/produtos"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["example"]
+            .clone();
+    let product = body["produtos"][0].clone();
+    body["produtos"] = codes
+        .iter()
+        .map(|c| {
+            let mut p = product.clone();
+            p["codigo"] = json!(c);
+            p
+        })
+        .collect();
+    body["totais"] = json!({
+        "totalProdutos": (codes.len() as u32 * pages).to_string(),
+        "totalPaginas": pages.to_string(),
+        "paginaAtual": page.to_string(),
+    });
+    body
+}
+
+/// `brc` with live ecomDC credentials pointing at `server`.
+fn brc_ecomdc(server: &MockServer) -> Command {
+    let mut cmd = brc();
+    cmd.env("BRC_ECOMDC_ID", "3566")
+        .env("BRC_ECOMDC_TOKEN", "tok-cli-test")
+        .env("BRC_ECOMDC_URL", server.base_url());
+    cmd
+}
+
+#[test]
+fn ecomdc_all_pages_stops_at_totais() {
+    let server = MockServer::start();
+    let pages: Vec<_> = (1..=3)
+        .map(|page| {
+            // A third page exists on the server, but `totais` says there are 2.
+            let body = ecomdc_page(&[&format!("P{page}a"), &format!("P{page}b")], page, 2);
+            server.mock(|when, then| {
+                when.method(GET)
+                    .path("/produtos")
+                    .query_param("page", page.to_string());
+                then.status(200).json_body(body);
+            })
+        })
+        .collect();
+    let r = run(brc_ecomdc(&server).args(["--all-pages", "ecomdc", "list-products"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let codes: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| json(l)["codigo"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, ["P1a", "P1b", "P2a", "P2b"]);
+    assert_eq!(pages[0].calls(), 1);
+    assert_eq!(pages[1].calls(), 1);
+    assert_eq!(pages[2].calls(), 0, "a page beyond totais was fetched");
+    assert!(
+        r.stderr.is_empty(),
+        "nothing extra without a terminal: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn rejected_records_are_one_line_each_and_exit_1_after_every_good_record() {
+    let server = MockServer::start();
+    let mut first = ecomdc_page(&["A1", "A2", "A3"], 1, 2);
+    // The middle record cannot be read: its price is a sentence.
+    first["produtos"][1]["preco"] = json!("caro demais, segredo 123");
+    let second = ecomdc_page(&["B1"], 2, 2);
+    for (page, body) in [(1, first), (2, second)] {
+        server.mock(|when, then| {
+            when.method(GET)
+                .path("/produtos")
+                .query_param("page", page.to_string());
+            then.status(200).json_body(body);
+        });
+    }
+    let r = run(brc_ecomdc(&server).args(["--all-pages", "ecomdc", "list-products"]));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let codes: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| json(l)["codigo"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, ["A1", "A3", "B1"], "every good record, in order");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line for the record, one summary: {}",
+        r.stderr
+    );
+    let reject = lines[0];
+    assert!(reject.contains("record 1 (id A2)"), "{reject}");
+    assert!(reject.contains("produtos[1].preco"), "{reject}");
+    assert!(reject.len() <= 300, "{} bytes: {reject}", reject.len());
+    assert!(
+        !r.stderr.contains("segredo") && !r.stderr.contains("bicicleta"),
+        "values of the record on stderr: {}",
+        r.stderr
+    );
+    assert!(lines[1].contains("1 record was rejected"), "{}", lines[1]);
+}
+
+#[test]
+fn an_error_line_stays_short_whatever_the_body() {
+    let server = MockServer::start();
+    let huge = "x".repeat(1 << 20);
+    server.mock(|when, then| {
+        when.method(GET).path("/item/1/estoque");
+        then.status(404).json_body(json!({ "message": huge }));
+    });
+    server.mock(|when, then| {
+        when.method(GET).path("/item/2/estoque");
+        then.status(404).body(&huge);
+    });
+    for referencia in ["1", "2"] {
+        let r = run(brc_ecomdc(&server).args(["ecomdc", "get-stock", "--referencia", referencia]));
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "one line");
+        let line = r.stderr.trim_end();
+        assert!(line.len() <= 300, "{} bytes", line.len());
+        assert!(
+            line.starts_with("brc: ecomDC get_stock: provider answered 404"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_successful_write_prints_the_answer_or_a_confirmation_never_null() {
+    // ecomDC documents no body for a stock update.
+    let r = run(brc()
+        .args([
+            "--sandbox",
+            "ecomdc",
+            "update-stock",
+            "--referencia",
+            "11482378",
+            "--body",
+            "-",
+        ])
+        .write_stdin(r#"{"estoque": 4}"#));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "ok: ecomDC update_stock answered 201");
+    let r = run(brc().args([
+        "--sandbox",
+        "ecomdc",
+        "get-stock",
+        "--referencia",
+        "11482378",
+    ]));
+    assert_eq!(
+        json(&r.stdout)["estoque"],
+        10,
+        "each run has a fresh sandbox"
+    );
+
+    // PluggTo answers with the stored product.
+    let r = run(brc()
+        .args([
+            "--sandbox",
+            "pluggto",
+            "update-sku-stock",
+            "--sku",
+            "pai",
+            "--body",
+            "-",
+        ])
+        .write_stdin(r#"{"action": "update", "quantity": 3, "sku": "pai"}"#));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_ne!(r.stdout.trim(), "null");
+    assert_eq!(json(&r.stdout)["Product"]["quantity"], 3);
+}
+
+#[test]
+fn a_bad_body_from_standard_input_names_stdin() {
+    let r = run(brc()
+        .args([
+            "--sandbox",
+            "pluggto",
+            "update-sku-stock",
+            "--sku",
+            "pai",
+            "--body",
+            "-",
+        ])
+        .write_stdin("{not json"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("stdin"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("/dev/") && !r.stderr.contains("brc-body"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn all_pages_through_each_facade_prints_nothing_extra_without_a_terminal() {
+    for (provider, op, count) in [
+        ("ecomdc", "list-products", 1),
+        ("pluggto", "list-products", 1),
+        ("connectplug", "list-products", 5),
+    ] {
+        let r = run(brc().args(["--sandbox", "--all-pages", provider, op]));
+        assert_eq!(r.code, 0, "{provider} {op}: {}", r.stderr);
+        assert!(
+            r.stdout.lines().count() >= count,
+            "{provider} {op}: {}",
+            r.stdout
+        );
+        assert!(r.stderr.is_empty(), "{provider} {op}: {}", r.stderr);
+    }
 }

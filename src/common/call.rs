@@ -824,7 +824,10 @@ pub(crate) fn builder_field(message: &str) -> Option<&str> {
 
 /// A token endpoint's refusal as an authentication failure (the grant was refused, whatever
 /// the status).
-#[allow(dead_code, reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens")]
+#[allow(
+    dead_code,
+    reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens"
+)]
 pub(crate) fn token_refused(e: Error) -> Error {
     match e.kind() {
         ErrorKind::Provider(p) => {
@@ -840,7 +843,10 @@ pub(crate) fn token_refused(e: Error) -> Error {
 
 /// An OAuth 2 error body (`{error, error_description, message}`) as a [`ProviderError`]: the
 /// first non-empty explanation is the message, `error` the code.
-#[allow(dead_code, reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens")]
+#[allow(
+    dead_code,
+    reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens"
+)]
 pub(crate) fn oauth_error(
     status: u16,
     error: Option<String>,

@@ -255,7 +255,10 @@ impl Options {
 }
 
 impl Assembled {
-    #[allow(dead_code, reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens")]
+    #[allow(
+        dead_code,
+        reason = "token-auth machinery: unused in a build without a provider that authenticates with tokens"
+    )]
     /// Adds token authentication: `make_fetcher` gets these parts *without* authentication (for
     /// a generated client that calls the token endpoint) and returns the provider's grant.
     pub(crate) fn with_token_auth(

@@ -164,7 +164,10 @@ where
 /// `new()` and one setter per field for filter structs, which are `#[non_exhaustive]` (so they
 /// can grow) and therefore built with these outside the crate:
 /// `OrderFilter::new().status("approved").limit(50)`.
-#[allow(unused_macros, reason = "filter machinery: unused in a build without a provider whose facade has filters")]
+#[allow(
+    unused_macros,
+    reason = "filter machinery: unused in a build without a provider whose facade has filters"
+)]
 macro_rules! filter_setters {
     ($($ty:ident { $($field:ident: $fty:ty),* ; text: $($tfield:ident),* ; })*) => {
         $(impl $ty {
@@ -191,7 +194,10 @@ macro_rules! filter_setters {
         })*
     };
 }
-#[allow(unused_imports, reason = "filter machinery: unused in a build without a provider whose facade has filters")]
+#[allow(
+    unused_imports,
+    reason = "filter machinery: unused in a build without a provider whose facade has filters"
+)]
 pub(crate) use filter_setters;
 
 #[cfg(test)]

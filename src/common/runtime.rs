@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -121,6 +121,8 @@ pub(crate) struct Stats {
     retries: AtomicU64,
     throttled: AtomicU64,
     renewals: AtomicU64,
+    /// Microseconds spent waiting for the pacer (the provider's quota).
+    paced_micros: AtomicU64,
 }
 
 /// Requests, retries, throttling and renewals seen by a client and its clones.
@@ -135,9 +137,19 @@ pub struct StatsSnapshot {
     pub throttled: u64,
     /// Credential renewals after a 401.
     pub renewals: u64,
+    /// Time spent waiting for the provider's quota (the client's pacing) before sending.
+    pub waited_for_quota: Duration,
 }
 
 impl Stats {
+    /// Counts time spent waiting for the pacer.
+    fn paced(&self, waited: Duration) {
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        if micros > 0 {
+            self.paced_micros.fetch_add(micros, Ordering::Relaxed);
+        }
+    }
+
     /// Current values.
     pub(crate) fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
@@ -145,6 +157,7 @@ impl Stats {
             retries: self.retries.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             renewals: self.renewals.load(Ordering::Relaxed),
+            waited_for_quota: Duration::from_micros(self.paced_micros.load(Ordering::Relaxed)),
         }
     }
 }
@@ -475,10 +488,10 @@ pub(crate) async fn pre(
     if let Some(auth) = &rt.auth {
         auth.authorize(request).await.map_err(hook_failed)?;
     }
-    rt.pacer
-        .acquire(request.method())
-        .await
-        .map_err(hook_failed)?;
+    let paced = Instant::now();
+    let acquired = rt.pacer.acquire(request.method()).await;
+    rt.stats.paced(paced.elapsed());
+    acquired.map_err(hook_failed)?;
     Ok(())
 }
 
@@ -643,7 +656,10 @@ async fn exec_inner(
         }
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
         tokio::time::sleep(wait).await;
-        if let Err(e) = rt.pacer.acquire(next.method()).await {
+        let paced = Instant::now();
+        let acquired = rt.pacer.acquire(next.method()).await;
+        rt.stats.paced(paced.elapsed());
+        if let Err(e) = acquired {
             // The pacer refused (e.g. a shared limiter failing closed): report the last
             // failure rather than send unpaced.
             with_report(|r| r.hook_error = Some(e));

@@ -66,8 +66,8 @@ pub fn redact_query_secrets(text: &str) -> String {
 
 /// A decoder's message without the values it quotes (`invalid type: string "Maria", expected
 /// i64` becomes `invalid type: string "…", expected i64`): records hold personal data, and logs
-/// keep the path and the reason only.
-pub(crate) fn without_values(message: &str) -> String {
+/// keep the path and the reason only (`brc` reports rejected records with it).
+pub fn without_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut quote: Option<char> = None;
     for c in message.chars() {

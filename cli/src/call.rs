@@ -1,0 +1,124 @@
+//! Running one generated command through the library: its call gets the client's credentials,
+//! pacing and retries, and its outcome comes back as [`brcommerce::Error`] or as a write's
+//! [`Written`](brcommerce::Written)-like result.
+
+use brcommerce::common::call::{Outcome, Unread};
+use brcommerce::common::runtime::StatsSnapshot;
+use clap::ArgMatches;
+use serde_json::Value;
+
+use crate::creds::AnyClient;
+use crate::output::{Failure, Printer, say, stdin_named};
+
+/// What a command that did not fail came to.
+enum Answer {
+    /// The provider answered as documented (printed or captured by the printer).
+    Done,
+    /// A write answered with a success status and a body the spec does not describe.
+    Unread(Unread),
+    /// PluggTo's `not_updated`: what was sent equals what it holds.
+    Unchanged(String),
+}
+
+impl AnyClient {
+    /// Requests, retries and time waited for the quota so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        match self {
+            AnyClient::Ecomdc(c) => c.stats(),
+            AnyClient::Pluggto(c) => c.stats(),
+            AnyClient::Appclubmais(c) => c.stats(),
+            AnyClient::Connectplug(c) => c.stats(),
+        }
+    }
+
+    fn provider(&self) -> brcommerce::Provider {
+        match self {
+            AnyClient::Ecomdc(_) => brcommerce::Provider::Ecomdc,
+            AnyClient::Pluggto(_) => brcommerce::Provider::Pluggto,
+            AnyClient::Appclubmais(_) => brcommerce::Provider::Appclubmais,
+            AnyClient::Connectplug(_) => brcommerce::Provider::Connectplug,
+        }
+    }
+
+    /// Runs the generated command `op` and prints its result: the provider's answer as JSON,
+    /// or one line saying the write went through when the answer has no body.
+    pub async fn execute(&self, op: &str, matches: &ArgMatches) -> Result<(), Failure> {
+        let printer = Printer::print();
+        match self.run(op, matches, &printer).await? {
+            Answer::Done => {
+                if let Some(status) = printer.empty_answer() {
+                    say(&format!("ok: {} {op} answered {status}", self.provider()));
+                }
+            }
+            Answer::Unread(u) => match serde_json::from_str::<Value>(&u.body) {
+                Ok(v) => say(&serde_json::to_string_pretty(&v).unwrap_or_default()),
+                Err(_) if u.body.trim().is_empty() => {
+                    say(&format!(
+                        "ok: {} {op} answered {}",
+                        self.provider(),
+                        u.status
+                    ));
+                }
+                Err(_) => say(&u.body),
+            },
+            Answer::Unchanged(message) => {
+                say(&format!("unchanged: {} {op}: {message}", self.provider()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the generated command `op` and gives back its answer (for paging without a facade).
+    pub async fn capture(&self, op: &str, matches: &ArgMatches) -> Result<Value, Failure> {
+        let printer = Printer::capture();
+        match self.run(op, matches, &printer).await? {
+            Answer::Done => Ok(printer.take().unwrap_or(Value::Null)),
+            Answer::Unread(u) => serde_json::from_str(&u.body).map_err(|e| {
+                Failure::Usage(format!(
+                    "{} {op}: the answer is not JSON: {e}",
+                    self.provider()
+                ))
+            }),
+            Answer::Unchanged(_) => Ok(Value::Null),
+        }
+    }
+
+    async fn run(
+        &self,
+        op: &str,
+        matches: &ArgMatches,
+        printer: &Printer,
+    ) -> Result<Answer, Failure> {
+        macro_rules! exec {
+            ($p:ident, $client:expr) => {{
+                use brcommerce::$p::cli::{Cli, CliCommand};
+                let cmd = CliCommand::iter()
+                    .find(|c| c.operation_id() == op)
+                    .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
+                let cli = Cli::new($client.raw().clone(), printer);
+                $client.run_generated(cli.execute(cmd, matches)).await
+            }};
+        }
+        let (result, outcome) = match self {
+            AnyClient::Ecomdc(c) => exec!(ecomdc, c),
+            AnyClient::Pluggto(c) => exec!(pluggto, c),
+            AnyClient::Appclubmais(c) => exec!(appclubmais, c),
+            AnyClient::Connectplug(c) => exec!(connectplug, c),
+        };
+        match (result, outcome) {
+            (_, Outcome::Failed(e)) => match e.provider_error() {
+                // As the PluggTo facade reads it: the write changed nothing, and that is fine.
+                Some(p) if p.code.as_deref() == Some("not_updated") => {
+                    Ok(Answer::Unchanged(p.message.clone()))
+                }
+                _ => Err(Failure::Call(e)),
+            },
+            (_, Outcome::Unread(u)) => Ok(Answer::Unread(u)),
+            // Failed before any call: a bad or unreadable parameter (e.g. the body).
+            (Err(e), Outcome::Done) => Err(Failure::Usage(stdin_named(
+                &brcommerce::common::secret::redact_query_secrets(&format!("{e:#}")),
+            ))),
+            (Ok(()), Outcome::Done) => Ok(Answer::Done),
+        }
+    }
+}
