@@ -185,8 +185,24 @@ impl Error {
     pub fn new(
         provider: Provider,
         operation: impl Into<Cow<'static, str>>,
-        kind: ErrorKind,
+        mut kind: ErrorKind,
     ) -> Self {
+        // A provider (or anything in between) may put a whole page in its message: keep an
+        // excerpt, so that an error stays one short line (the body excerpt is kept apart).
+        match &mut kind {
+            ErrorKind::Auth { message, .. }
+            | ErrorKind::Decode { message, .. }
+            | ErrorKind::Config { message }
+            | ErrorKind::SharedState { message } => shorten(message),
+            ErrorKind::Provider(p) => {
+                shorten(&mut p.message);
+                for f in &mut p.fields {
+                    f.messages.truncate(MAX_FIELD_MESSAGES);
+                    f.messages.iter_mut().for_each(shorten);
+                }
+            }
+            _ => {}
+        }
         Self {
             inner: Box::new(Inner {
                 provider,
@@ -378,8 +394,18 @@ impl fmt::Display for Error {
                 if !p.message.is_empty() {
                     write!(f, ": {}", p.message)?;
                 }
-                for field in &p.fields {
-                    write!(f, "; {}: {}", field.field, field.messages.join(", "))?;
+                // One line: the first fields and messages (all of them are in `fields`).
+                for field in p.fields.iter().take(5) {
+                    write!(f, "; {}: ", field.field)?;
+                    for (i, m) in field.messages.iter().take(3).enumerate() {
+                        write!(f, "{}{m}", if i == 0 { "" } else { ", " })?;
+                    }
+                    if field.messages.len() > 3 {
+                        write!(f, " (+{} more)", field.messages.len() - 3)?;
+                    }
+                }
+                if p.fields.len() > 5 {
+                    write!(f, "; (+{} more fields)", p.fields.len() - 5)?;
                 }
                 Ok(())
             }
@@ -456,6 +482,25 @@ impl std::error::Error for Error {
     }
 }
 
+/// The longest message an error keeps, in bytes (then an excerpt and the full length).
+const MAX_MESSAGE: usize = 300;
+/// The most messages an error keeps per field.
+const MAX_FIELD_MESSAGES: usize = 20;
+
+/// Cuts a message longer than [`MAX_MESSAGE`] to an excerpt that says how long it was.
+fn shorten(message: &mut String) {
+    if message.len() <= MAX_MESSAGE {
+        return;
+    }
+    let mut end = MAX_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let total = message.len();
+    message.truncate(end);
+    message.push_str(&format!("… ({total} bytes)"));
+}
+
 /// Shortens a response body for keeping in an error.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     const MAX: usize = 2048;
@@ -476,6 +521,36 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_message_is_kept_as_a_short_excerpt() {
+        let huge = "é".repeat(600_000);
+        let mut body = ProviderError::new(500, huge.clone());
+        body.fields.push(FieldError {
+            field: "items".into(),
+            messages: vec![huge.clone(); 1000],
+        });
+        for kind in [
+            ErrorKind::Provider(body),
+            ErrorKind::Auth {
+                status: Some(401),
+                message: huge.clone(),
+            },
+            ErrorKind::Decode {
+                path: "x".into(),
+                message: huge.clone(),
+            },
+        ] {
+            let e = Error::new(Provider::Pluggto, "get_order", kind);
+            let shown = e.to_string();
+            assert!(shown.len() < 2_000, "{} bytes", shown.len());
+            assert!(shown.contains("(1200000 bytes)"), "{}", &shown[..200]);
+            if let Some(p) = e.provider_error() {
+                assert!(p.message.len() < 400);
+                assert_eq!(p.fields[0].messages.len(), MAX_FIELD_MESSAGES);
+            }
+        }
+    }
 
     #[test]
     fn errors_are_send_sync_and_small() {
