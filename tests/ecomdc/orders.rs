@@ -1,4 +1,5 @@
 use brcommerce::ErrorKind;
+use brcommerce::common::lenient::CalendarDate;
 use brcommerce::common::taxid::{TaxId, TaxIdKind};
 use brcommerce::ecomdc::{AbandonedCarts, OrderFilter, PhaseChange, types};
 use chrono::NaiveDate;
@@ -93,7 +94,7 @@ async fn the_manual_list_payload_decodes_without_losing_data() {
     );
     assert_eq!(
         o.cliente.as_ref().unwrap().data_nascimento.value(),
-        Some(date(1985, 8, 29))
+        Some(CalendarDate(date(1985, 8, 29)))
     );
     assert_eq!(o.itens[0].valor_final.value(), Some(dec!(120.00)));
     assert_eq!(o.itens[0].quantidade.value(), Some(1));

@@ -15,6 +15,9 @@ use futures::{Stream, StreamExt};
 use httpmock::MockServer;
 use serde_json::Value;
 
+/// A named change that gives a record one variance class.
+pub type Variance<'a> = (&'a str, &'a dyn Fn(&mut Value));
+
 /// Records per page in these checks.
 pub const RECORDS: usize = 100;
 
@@ -148,7 +151,7 @@ where
     }
 
     /// One record per variance: each decodes, none is rejected.
-    pub async fn every_variance_decodes(&self, variances: &[(&str, &dyn Fn(&mut Value))]) {
+    pub async fn every_variance_decodes(&self, variances: &[Variance<'_>]) {
         let records: Vec<Value> = variances
             .iter()
             .enumerate()
