@@ -241,7 +241,7 @@ async fn order_with<'a>(server: &'a MockServer, access: &str) -> httpmock::Mock<
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/orders/o1")
-                .query_param("access_token", access);
+                .header("authorization", format!("Bearer {access}"));
             then.status(200)
                 .json_body(common::response_example("pluggto", "get_order", "200"));
         })

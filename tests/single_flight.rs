@@ -132,7 +132,7 @@ mod pluggto {
             .mock_async(|when, then| {
                 when.method(GET)
                     .path("/orders/o1")
-                    .query_param("access_token", "fresh");
+                    .header("authorization", "Bearer fresh");
                 then.status(200).json_body(order());
             })
             .await;
