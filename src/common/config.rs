@@ -203,6 +203,7 @@ impl Options {
             .unwrap_or_else(|| defaults.base_url.to_owned());
         check_base_url(defaults.provider, &base_url)?;
         let timeouts = self.timeouts.unwrap_or_default();
+        let http_timeout = self.http.is_none().then_some(timeouts.attempt);
         let http = match self.http {
             Some(http) => http,
             None => build_http(
@@ -229,6 +230,7 @@ impl Options {
             pacer,
             retry: self.retry.unwrap_or_else(|| defaults.retry.clone()),
             timeouts,
+            http_timeout,
             quota: Arc::new(RetryQuota::default()),
             stats: Arc::new(Stats::default()),
             idempotency_keys: defaults.idempotency_keys,
@@ -293,6 +295,8 @@ pub(crate) fn build_http(
         .unwrap_or_else(|| format!("brcommerce/{}", env!("CARGO_PKG_VERSION")));
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
+        // Every request gets this timeout; a call with a longer or shorter one sets its own.
+        .timeout(timeouts.attempt)
         .pool_idle_timeout(Duration::from_secs(60))
         .user_agent(ua)
         .redirect(reqwest::redirect::Policy::custom(same_origin_redirects));

@@ -171,6 +171,10 @@ pub struct Runtime {
     pub(crate) pacer: Arc<dyn Pacer>,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
+    /// The per-request timeout the HTTP client applies by itself (the attempt timeout, when
+    /// this crate built the client; `None` for a custom client). A request whose timeout is
+    /// this one is not given it again (saves an allocation per attempt).
+    pub(crate) http_timeout: Option<Duration>,
     pub(crate) quota: Arc<RetryQuota>,
     pub(crate) stats: Arc<Stats>,
     pub(crate) idempotency_keys: bool,
@@ -444,8 +448,8 @@ pub(crate) async fn pre(
     // for it, so it is not sent.
     request.headers_mut().remove(API_VERSION);
     for (name, value) in &rt.headers {
-        if !request.headers().contains_key(name) {
-            request.headers_mut().insert(name.clone(), value.clone());
+        if let http::header::Entry::Vacant(slot) = request.headers_mut().entry(name) {
+            slot.insert(value.clone());
         }
     }
     let hook_failed = |e: Error| {
@@ -517,7 +521,8 @@ pub(crate) async fn exec(
         duration_ms = tracing::field::Empty,
     );
     let op = rt.operation(operation);
-    // Boxed: the retry loop's state is large, and the generated futures embed this one.
+    // Boxed: the retry loop's state is large, and the generated futures embed this one (a
+    // raw call awaited on a thread's stack in a debug build overflows it otherwise).
     Box::pin(exec_inner(rt, http, request, op).instrument(span)).await
 }
 
@@ -549,20 +554,31 @@ async fn exec_inner(
         attempt += 1;
         // Keep a copy for a possible retry or renewal; bodies here are always in memory.
         let spare = if attempt < policy.max_attempts || (!renewed && rt.auth.is_some()) {
-            request.try_clone()
+            spare_of(&request)
         } else {
             None
         };
-        *request.timeout_mut() = Some(attempt_timeout);
+        if rt.http_timeout != Some(attempt_timeout) {
+            *request.timeout_mut() = Some(attempt_timeout);
+        }
         rt.stats.requests.fetch_add(1, Ordering::Relaxed);
         if attempt > 1 {
             rt.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
-        let origin = request.url().origin();
+        // Where the request went, to check the answer came from the same origin: the spare's
+        // URL when there is a spare (no copy), else a copy.
+        let kept;
+        let sent: &url::Url = match &spare {
+            Some(spare) => spare.url(),
+            None => {
+                kept = request.url().clone();
+                &kept
+            }
+        };
         // The whole answer is read here, inside the retry loop, so a connection that breaks
         // in the middle of the body is retried like any other transport failure.
         let result = match http.execute(request).await {
-            Ok(response) => read_answer(rt, response, &origin, op).await,
+            Ok(response) => read_answer(rt, response, sent, op).await,
             Err(e) => Err(e),
         };
         with_report(|r| r.attempts += 1);
@@ -692,12 +708,12 @@ fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
 async fn read_answer(
     rt: &Runtime,
     response: Response,
-    origin: &url::Origin,
+    sent: &url::Url,
     op: Option<&'static Operation>,
 ) -> reqwest::Result<Response> {
     let status = response.status().as_u16();
     with_report(|r| r.last_status = Some(status));
-    if response.url().origin() != *origin {
+    if !same_origin(response.url(), sent) {
         // A custom HTTP client followed a redirect by itself: the answer is not the provider's.
         let host = host_of(response.url());
         tracing::warn!(
@@ -744,6 +760,28 @@ async fn read_answer(
         }
     })
     .await
+}
+
+/// Whether two URLs have the same origin (scheme, host and port), as `Url::origin` compares
+/// them, without building the origins.
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A copy of `request` to send again (a retry, a renewal), or `None` when its body cannot be
+/// copied (a stream). A request without a body or timeout is copied by hand (method, URL,
+/// headers, version: all a generated request holds), which skips the extension map
+/// `Request::try_clone` always allocates.
+fn spare_of(request: &Request) -> Option<Request> {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    Some(copy)
 }
 
 /// `scheme://host[:port]` of a URL, without its path or query (which may hold credentials).
