@@ -266,10 +266,8 @@ macro_rules! appclubmais_list {
             record: &appclubmais_record,
             breaks: &|r| r["troco"] = unreadable(),
             items: "/data",
-            // AppClubMais keys its orders `id_pedido`, which is not one of the names a page
-            // reads a record's id from (`id`, `codigo`, `sku`, `referencia`): the error has the
-            // record's position and raw JSON, and no id.
-            id_of: &|_| None,
+            // AppClubMais keys its orders `id_pedido`: the rejected record's id is read from it.
+            id_of: &|r| text(&r["id_pedido"]),
             key: &|r| text(&r["id_pedido"]).unwrap(),
             item_id: |o| key_of(o, "id_pedido"),
             page: || $client.orders_page(&$filter, None),

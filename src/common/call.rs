@@ -125,7 +125,9 @@ where
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
     let op = op.or_else(|| operation_of::<F>(rt));
-    let fut = run_boxed(rt, op, overrides, Box::pin(call));
+    // Boxed once here: the call's whole state (the generated future, the scope, the error
+    // mapping) then moves up the caller's futures as a pointer, not by value.
+    let fut = Box::pin(run_boxed(rt, op, overrides, Box::pin(call)));
     async move {
         match fut.await? {
             Got::Value(v) => Ok(v),
@@ -147,7 +149,9 @@ where
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
     let op = op.or_else(|| operation_of::<F>(rt));
-    let fut = run_boxed(rt, op, overrides, Box::pin(call));
+    // Boxed once here: the call's whole state (the generated future, the scope, the error
+    // mapping) then moves up the caller's futures as a pointer, not by value.
+    let fut = Box::pin(run_boxed(rt, op, overrides, Box::pin(call)));
     async move {
         Ok(match fut.await? {
             Got::Value(v) => Written::Stored(v),
@@ -477,6 +481,11 @@ where
         let field = items.trim_start_matches('/').replace('/', ".");
         let mut kept = Vec::with_capacity(records.len());
         for (index, record) in std::mem::take(records).into_iter().enumerate() {
+            // Plain serde first (most records decode); the path is traced only for a failure.
+            if <I as serde::Deserialize>::deserialize(&record).is_ok() {
+                kept.push(record);
+                continue;
+            }
             match serde_path_to_error::deserialize::<_, I>(&record) {
                 Ok(_) => kept.push(record),
                 Err(e) => {
@@ -508,23 +517,35 @@ where
         }
         *records = kept;
     }
+    if let Ok(list) = <L as serde::Deserialize>::deserialize(&value) {
+        return Ok((list, rejected));
+    }
     match serde_path_to_error::deserialize::<_, L>(value) {
         Ok(list) => Ok((list, rejected)),
         Err(e) => Err(page_error(e.path().to_string(), e.inner().to_string())),
     }
 }
 
-/// The id of a record, when it has one it can be told by: `id`, `codigo`, `sku` or
-/// `referencia`, at its top or inside its one wrapper (PluggTo's `{"Order": {...}}`).
+/// The names a record's id goes by, in the order they are tried: the common ones, then
+/// AppClubMais's (`id_pedido` for orders, `id_cliente` for members).
+const RECORD_ID_KEYS: [&str; 6] = [
+    "id",
+    "codigo",
+    "sku",
+    "referencia",
+    "id_pedido",
+    "id_cliente",
+];
+
+/// The id of a record, when it has one it can be told by ([`RECORD_ID_KEYS`]), at its top or
+/// inside its one wrapper (PluggTo's `{"Order": {...}}`).
 fn record_id(record: &serde_json::Value) -> Option<String> {
     let of = |v: &serde_json::Value| {
-        ["id", "codigo", "sku", "referencia"]
-            .iter()
-            .find_map(|k| match v.get(k)? {
-                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
+        RECORD_ID_KEYS.iter().find_map(|k| match v.get(k)? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
     };
     of(record).or_else(|| match record.as_object() {
         Some(m) if m.len() == 1 => m.values().next().and_then(of),
