@@ -18,17 +18,41 @@ use serde::Deserialize;
 
 mod support;
 
+use support::plain::PlainPage;
+
 #[derive(Deserialize)]
 struct Stock {
     estoque: i64,
 }
 
-const VARIANTS: [&str; 4] = [
+const VARIANTS: [&str; 11] = [
     "brcommerce GET",
     "reqwest GET",
     "brcommerce PUT",
     "reqwest PUT",
+    // Drift detection (BENCHMARKS.md §8): the same GET with sampling off and on every answer;
+    // "brcommerce GET" above runs with the default sampling (first answer, then 1 in 1,000).
+    "GET drift off",
+    "GET drift every",
+    // Decoding (BENCHMARKS.md §2): a 1000-product ecomDC page into the generated lenient
+    // models and into a plain struct of strings, and the same page through the client
+    // (`products_page`), clean and with one record that does not decode, and by hand (reqwest
+    // + serde_json into the plain struct).
+    "decode lenient",
+    "decode plain",
+    "page clean",
+    "page one bad record",
+    "page by hand",
 ];
+
+/// Calls per run (the second run makes twice as many): a page decode costs ~100× a stock call.
+fn calls_of(variant: &str) -> usize {
+    if variant.starts_with("decode") || variant.starts_with("page") {
+        4
+    } else {
+        200
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,7 +65,21 @@ fn main() {
 
 /// The child server: prints its base URL, serves until its standard input closes.
 fn serve() {
-    let base = support::start_in_thread();
+    let (clean, bad) = (
+        support::product_page(1000),
+        support::product_page_with_bad_record(1000, 500),
+    );
+    let page = |body: String| {
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        })
+    };
+    let base = support::serve_in_thread(move || {
+        support::app()
+            .route("/produtos", page(clean))
+            .route("/bad/produtos", page(bad))
+    });
     println!("{base}");
     std::io::stdout().flush().unwrap();
     let mut line = String::new();
@@ -50,16 +88,40 @@ fn serve() {
 
 fn run(variant: &str, calls: usize) {
     let base = std::env::var("BRC_BENCH_URL").expect("BRC_BENCH_URL");
+    if variant.starts_with("decode") {
+        let page = support::product_page(1000);
+        for _ in 0..calls {
+            let n = if variant == "decode lenient" {
+                let p: brcommerce::ecomdc::types::ProductPage =
+                    serde_json::from_str(&page).unwrap();
+                p.produtos.len()
+            } else {
+                let p: PlainPage = serde_json::from_str(&page).unwrap();
+                p.produtos.len()
+            };
+            assert_eq!(n, 1000);
+        }
+        return;
+    }
+    let base = match variant {
+        "page one bad record" => format!("{base}/bad"),
+        _ => base,
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = rt.block_on(async {
-        Client::builder(Credentials::new("3566", "token"))
+        let builder = Client::builder(Credentials::new("3566", "token"))
             .base_url(&base)
-            .rate_limits(RateLimits::unlimited())
-            .build()
-            .unwrap()
+            .rate_limits(RateLimits::unlimited());
+        match variant {
+            "GET drift off" => builder.drift_sampling(0),
+            "GET drift every" => builder.drift_sampling(1),
+            _ => builder,
+        }
+        .build()
+        .unwrap()
     });
     // The same request as the client sends: same headers, same per-request timeout.
     let http = reqwest::Client::builder()
@@ -70,7 +132,9 @@ fn run(variant: &str, calls: usize) {
     rt.block_on(async {
         for _ in 0..calls {
             match variant {
-                "brcommerce GET" => assert_eq!(client.stock("A").await.unwrap(), 22),
+                "brcommerce GET" | "GET drift off" | "GET drift every" => {
+                    assert_eq!(client.stock("A").await.unwrap(), 22)
+                }
                 "reqwest GET" => {
                     let s: Stock = http
                         .get(format!("{base}/item/A/estoque"))
@@ -87,6 +151,28 @@ fn run(variant: &str, calls: usize) {
                         .await
                         .unwrap();
                     assert_eq!(s.estoque, 22)
+                }
+                "page clean" | "page one bad record" => {
+                    let filter = brcommerce::ecomdc::ProductFilter::new();
+                    let p = client.products_page(&filter, None).await.unwrap();
+                    let bad = usize::from(variant == "page one bad record");
+                    assert_eq!((p.items.len(), p.rejected.len()), (1000 - bad, bad));
+                }
+                "page by hand" => {
+                    let p: PlainPage = http
+                        .get(format!("{base}/produtos"))
+                        .header("x-ID", "3566")
+                        .header("x-Token", "token")
+                        .header("accept", "application/json")
+                        .send()
+                        .await
+                        .unwrap()
+                        .error_for_status()
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    assert_eq!(p.produtos.len(), 1000);
                 }
                 "brcommerce PUT" => {
                     client.set_stock("A", 5).await.unwrap();
@@ -140,9 +226,9 @@ fn orchestrate() {
         .unwrap();
     let base = base.trim().to_string();
 
-    let n = 200;
     let mut per_call = Vec::new();
     for variant in VARIANTS {
+        let n = calls_of(variant);
         let one = count(&base, variant, n);
         let two = count(&base, variant, 2 * n);
         let each = (two - one) as f64 / n as f64;
@@ -156,6 +242,21 @@ fn orchestrate() {
         "overhead in instructions: GET {:.3}×, PUT {:.3}× (brcommerce / hand-written reqwest)",
         per_call[0] / per_call[1],
         per_call[2] / per_call[3]
+    );
+    println!(
+        "drift detection: default sampling / off {:.4}× ({:+.0} instructions per call); \
+         a sampled call costs {:+.0} instructions ({:.3}× an unsampled one)",
+        per_call[0] / per_call[4],
+        per_call[0] - per_call[4],
+        per_call[5] - per_call[4],
+        per_call[5] / per_call[4]
+    );
+    println!(
+        "decode: lenient / plain {:.3}×; a page through the client / by hand (reqwest + plain \
+         struct) {:.3}×; one bad record / clean page {:.2}×",
+        per_call[6] / per_call[7],
+        per_call[8] / per_call[10],
+        per_call[9] / per_call[8]
     );
     drop(child.stdin.take());
     let _ = child.wait();

@@ -2,6 +2,8 @@
 //! the same server, so differences are the clients' own.
 #![allow(dead_code)]
 
+pub mod plain;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -32,7 +34,7 @@ pub fn serve_in_thread(make: impl FnOnce() -> Router + Send + 'static) -> String
 }
 
 /// The ecomDC stock endpoint: GET answers a fixed stock, PUT accepts anything.
-fn app() -> Router {
+pub fn app() -> Router {
     Router::new().route(
         "/item/{referencia}/estoque",
         get(|| async { ([("content-type", "application/json")], r#"{"estoque":22}"#) }).put(
@@ -69,4 +71,12 @@ pub fn product_page(n: usize) -> String {
         }));
     }
     serde_json::json!({"produtos": produtos, "totais": {"totalProdutos": n.to_string(), "totalPaginas": "1", "paginaAtual": "1"}}).to_string()
+}
+
+/// The same page with product `at`'s price unreadable (an object where a number is expected):
+/// one record the client must reject while keeping the others.
+pub fn product_page_with_bad_record(n: usize, at: usize) -> String {
+    let mut page: serde_json::Value = serde_json::from_str(&product_page(n)).unwrap();
+    page["produtos"][at]["preco"] = serde_json::json!({"unreadable": [1, 2]});
+    page.to_string()
 }
