@@ -124,6 +124,38 @@ mod ecomdc {
         assert_eq!(server.count(), 2);
     }
 
+    /// The attempt timeout set on the builder (no per-call options) bounds every attempt, on
+    /// the HTTP client the crate builds (which applies it itself) and on a custom one (which
+    /// gets it on each request).
+    #[tokio::test]
+    async fn fault_ecomdc_the_builder_attempt_timeout_bounds_each_attempt() {
+        use brcommerce::common::runtime::Timeouts;
+        for custom in [false, true] {
+            let server = ScriptServer::start(vec![
+                Step::Stall(Duration::from_secs(3), Box::new(stock(1))),
+                stock(2),
+            ])
+            .await;
+            let mut builder = Client::builder(Credentials::new("1", "secret-token"))
+                .base_url(&server.base_url)
+                .rate_limits(unlimited())
+                .retry(fast_retry())
+                .timeouts(Timeouts::new(Duration::from_secs(2), Duration::from_millis(300)));
+            if custom {
+                builder = builder.http_client(reqwest::Client::new());
+            }
+            let c = builder.build().unwrap();
+            let started = Instant::now();
+            assert_eq!(c.stock("A").await.unwrap(), 2, "custom client: {custom}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "custom client: {custom}: {:?}",
+                started.elapsed()
+            );
+            assert_eq!(server.count(), 2, "custom client: {custom}");
+        }
+    }
+
     #[tokio::test]
     async fn fault_ecomdc_a_stalled_post_times_out_once_and_says_it_may_have_applied() {
         let server = ScriptServer::start(vec![Step::Stall(
