@@ -1,7 +1,7 @@
 //! `--all-pages`: every page of a list, one JSON item per line (NDJSON) on standard output.
 //!
 //! A list with a facade is walked through it: the library says which operations have one and
-//! how their arguments map to its filter ([`Facade::pager`]); the facade's
+//! how their arguments map to its filter ([`Facade::pager`](brcommerce::common::cli_glue::Facade::pager)); the facade's
 //! `<x>_page(&filter, cursor)` gives typed [`Page`]s (each provider's paging rule), and
 //! [`paginate::stream`] walks them, so `brc` pages exactly as a program using the library does.
 //! A record the facade rejected is reported on stderr in one line (its position and id, the
@@ -64,7 +64,7 @@ pub async fn all(
 }
 
 /// The walk through the facade, when `op` has one and its filter can say everything the
-/// arguments say (the library's [`Facade::pager`]); `None` otherwise.
+/// arguments say (the library's [`Facade::pager`](brcommerce::common::cli_glue::Facade::pager)); `None` otherwise.
 async fn facade(
     client: &AnyClient,
     op: &str,

@@ -62,9 +62,16 @@ pub trait CommandLine: Sync {
     fn live(&self, var: &dyn Fn(&str) -> String, settings: &Settings) -> Result<Arc<dyn Facade>>;
 
     /// Starts the provider's embedded sandbox and a client of it (no pacing: the sandboxes do
-    /// not enforce quotas).
+    /// not enforce quotas). By default, a configuration error: the provider has no sandbox.
     #[cfg(feature = "sandbox")]
-    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>>;
+    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>> {
+        let _ = settings;
+        let kind = ErrorKind::Config {
+            message: "this provider has no embedded sandbox; set its credentials".to_owned(),
+        };
+        let error = Error::new(self.provider(), "sandbox", kind);
+        Box::pin(async move { Err(error) })
+    }
 
     /// The records of one answer of a list run without its facade (`--all-pages` through the
     /// generated command): by default the first array among the answer's fields.
@@ -419,3 +426,52 @@ macro_rules! generated_cli_glue {
     };
 }
 pub(crate) use generated_cli_glue;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_provider_reaches_the_command_line_and_lists_its_variables() {
+        for p in Provider::ALL.iter().filter(|p| p.is_enabled()) {
+            let glue = p
+                .command_line()
+                .unwrap_or_else(|| panic!("{p} has no command line"));
+            assert_eq!(glue.provider(), *p);
+            let help = glue.credentials_help();
+            for var in glue.required_vars() {
+                assert!(help.contains(var), "{p}: {var} missing in {help:?}");
+            }
+            assert!(!glue.commands().is_empty(), "{p}: no commands");
+        }
+    }
+
+    /// Writes `{"b": .., "a": ..}` in that order, or fails.
+    struct Record(Option<u8>);
+
+    impl Serialize for Record {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeStruct};
+            let n = self.0.ok_or_else(|| S::Error::custom("no value"))?;
+            let mut st = s.serialize_struct("Record", 2)?;
+            st.serialize_field("b", &n)?;
+            st.serialize_field("a", "x")?;
+            st.end()
+        }
+    }
+
+    #[test]
+    fn a_typed_page_is_written_as_its_types_write_it_and_a_record_that_cannot_be_is_rejected() {
+        let page = Page::new(vec![Record(Some(1)), Record(None), Record(Some(3))], None)
+            .with_totals(Some(3), Some(1));
+        let json = as_json(Provider::ALL[0], "list", page);
+        let items: Vec<&str> = json.items.iter().map(|r| r.get()).collect();
+        // The fields in the type's order, as `serde_json::to_writer` of the record writes them.
+        assert_eq!(items, [r#"{"b":1,"a":"x"}"#, r#"{"b":3,"a":"x"}"#]);
+        assert_eq!((json.total, json.pages), (Some(3), Some(1)));
+        assert_eq!(json.rejected.len(), 1);
+        let rejected = &json.rejected[0];
+        assert_eq!(rejected.record().map(|r| r.index), Some(1));
+        assert!(rejected.to_string().contains("no value"), "{rejected}");
+    }
+}
