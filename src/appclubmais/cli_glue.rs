@@ -4,16 +4,17 @@
 
 use std::sync::Arc;
 
-use clap::ArgMatches;
+#[cfg(feature = "sandbox")]
 use futures::future::BoxFuture;
 
 use super::{Client, ClientId, Credentials, OrderFilter, operations as ops};
 use crate::Provider;
 use crate::common::cli_glue::{
-    Args, CommandLine, Executed, Facade, Pager, Settings, Sink, facade_pager,
+    Args, CommandLine, Facade, Pager, Settings, facade_pager, generated_commands, generated_execute,
 };
+#[cfg(feature = "sandbox")]
+use crate::common::cli_glue::{Sandboxed, sandboxed};
 use crate::common::error::Result;
-use crate::common::runtime::Runtime;
 
 /// AppClubMais to the command line.
 pub(crate) struct Glue;
@@ -35,9 +36,7 @@ impl CommandLine for Glue {
         "BRC_APPCLUBMAIS_CLIENT_ID, BRC_APPCLUBMAIS_CLIENT_SECRET"
     }
 
-    fn commands(&self) -> Vec<(&'static str, clap::Command)> {
-        super::cli_run::commands()
-    }
+    generated_commands!();
 
     fn live(&self, var: &dyn Fn(&str) -> String, settings: &Settings) -> Result<Arc<dyn Facade>> {
         // The id as AppClubMais issued it: a number, or a text.
@@ -47,44 +46,35 @@ impl CommandLine for Glue {
             Err(_) => ClientId::Text(id),
         };
         let credentials = Credentials::new(id, var("BRC_APPCLUBMAIS_CLIENT_SECRET"));
-        Ok(Arc::new(settings.apply(Client::builder(credentials)).build()?))
+        Ok(Arc::new(
+            settings.apply(Client::builder(credentials)).build()?,
+        ))
     }
 
     #[cfg(feature = "sandbox")]
-    fn sandbox(
-        &self,
-        settings: &Settings,
-    ) -> BoxFuture<'static, Result<crate::common::cli_glue::Sandboxed>> {
+    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>> {
         use super::sandbox::AppclubmaisSandbox;
-        let sampling = settings.drift_sampling;
-        Box::pin(async move {
-            let sandbox = AppclubmaisSandbox::start().await?;
-            let client = Client::builder(AppclubmaisSandbox::credentials())
-                .base_url(sandbox.base_url())
-                .drift_sampling(sampling)
-                .build()?;
-            Ok(crate::common::cli_glue::Sandboxed::new(client, sandbox))
+        let start = AppclubmaisSandbox::start();
+        sandboxed(start, settings, |_, settings| {
+            settings
+                .apply(Client::builder(AppclubmaisSandbox::credentials()))
+                .build()
         })
     }
 }
 
 impl Facade for Client {
-    fn call_runtime(&self) -> &Runtime {
-        self.runtime()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        op: &str,
-        matches: &'a ArgMatches,
-        sink: &'a dyn Sink,
-    ) -> Option<BoxFuture<'a, Executed>> {
-        super::cli_run::execute(self.raw(), op, matches, sink)
-    }
+    generated_execute!();
 
     fn pager(&self, op: &str, args: &Args<'_>) -> Option<Pager> {
         (op == ops::LIST_ORDERS.id && args.only(&[])).then(|| {
-            facade_pager!(self, ops::LIST_ORDERS, OrderFilter::new(), None, orders_page)
+            facade_pager!(
+                self,
+                ops::LIST_ORDERS,
+                OrderFilter::new(),
+                None,
+                orders_page
+            )
         })
     }
 }

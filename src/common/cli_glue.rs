@@ -202,6 +202,33 @@ impl Sandboxed {
     }
 }
 
+/// Starts a sandbox (`start`) and builds its client with `client`, given the sandbox and the
+/// settings for its client (its base URL, the drift sampling): for
+/// [`CommandLine::sandbox`].
+#[cfg(feature = "sandbox")]
+pub(crate) fn sandboxed<B, C, S, F>(
+    start: S,
+    settings: &Settings,
+    client: F,
+) -> BoxFuture<'static, Result<Sandboxed>>
+where
+    B: Send + Sync + 'static,
+    C: Facade + 'static,
+    S: Future<Output = Result<crate::common::sandbox::Running<B>>> + Send + 'static,
+    F: FnOnce(&crate::common::sandbox::Running<B>, &Settings) -> Result<C> + Send + 'static,
+{
+    let drift_sampling = settings.drift_sampling;
+    Box::pin(async move {
+        let sandbox = start.await?;
+        let settings = Settings {
+            base_url: Some(sandbox.base_url().to_owned()),
+            drift_sampling,
+        };
+        let client = client(&sandbox, &settings)?;
+        Ok(Sandboxed::new(client, sandbox))
+    })
+}
+
 /// The arguments of one operation as a facade reads them.
 #[derive(Clone, Copy)]
 pub struct Args<'a> {
@@ -299,6 +326,37 @@ macro_rules! facade_pager {
     }};
 }
 pub(crate) use facade_pager;
+
+/// The [`CommandLine::commands`] every provider has: its generated subcommands (in its
+/// `impl CommandLine`, beside `cli_run`).
+macro_rules! generated_commands {
+    () => {
+        fn commands(&self) -> Vec<(&'static str, ::clap::Command)> {
+            super::cli_run::commands()
+        }
+    };
+}
+pub(crate) use generated_commands;
+
+/// The [`Facade::call_runtime`] and [`Facade::execute`] every provider's `Client` has (in its
+/// `impl Facade`, beside `cli_run`).
+macro_rules! generated_execute {
+    () => {
+        fn call_runtime(&self) -> &$crate::common::runtime::Runtime {
+            self.runtime()
+        }
+
+        fn execute<'a>(
+            &'a self,
+            op: &str,
+            matches: &'a ::clap::ArgMatches,
+            sink: &'a dyn $crate::common::cli_glue::Sink,
+        ) -> Option<::futures::future::BoxFuture<'a, $crate::common::cli_glue::Executed>> {
+            super::cli_run::execute(self.raw(), op, matches, sink)
+        }
+    };
+}
+pub(crate) use generated_execute;
 
 /// A typed page as JSON. A record its type cannot write (never seen: the generated types write
 /// themselves) is a rejected record of the page (its index among the records that decoded).

@@ -4,17 +4,19 @@
 
 use std::sync::Arc;
 
-use clap::ArgMatches;
+#[cfg(feature = "sandbox")]
 use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::{Client, Credentials, ProductFilter, operations as ops};
 use crate::common::cli_glue::{
-    Args, CommandLine, Executed, Facade, Pager, Settings, Sink, facade_pager, first_array, number,
+    Args, CommandLine, Facade, Pager, Settings, facade_pager, first_array, generated_commands,
+    generated_execute, number,
 };
+#[cfg(feature = "sandbox")]
+use crate::common::cli_glue::{Sandboxed, sandboxed};
 use crate::common::error::Result;
 use crate::common::paginate::Cursor;
-use crate::common::runtime::Runtime;
 use crate::{Error, Provider};
 
 /// ConnectPlug to the command line.
@@ -48,9 +50,7 @@ impl CommandLine for Glue {
          BRC_CONNECTPLUG_PASSWORD, BRC_CONNECTPLUG_COMPANY"
     }
 
-    fn commands(&self) -> Vec<(&'static str, clap::Command)> {
-        super::cli_run::commands()
-    }
+    generated_commands!();
 
     fn live(&self, var: &dyn Fn(&str) -> String, settings: &Settings) -> Result<Arc<dyn Facade>> {
         let company = var("BRC_CONNECTPLUG_COMPANY").parse::<i64>().map_err(|_| {
@@ -72,21 +72,15 @@ impl CommandLine for Glue {
     }
 
     #[cfg(feature = "sandbox")]
-    fn sandbox(
-        &self,
-        settings: &Settings,
-    ) -> BoxFuture<'static, Result<crate::common::cli_glue::Sandboxed>> {
+    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>> {
         use super::sandbox::{COMPANY, ConnectplugSandbox};
-        let sampling = settings.drift_sampling;
-        Box::pin(async move {
-            let sandbox = ConnectplugSandbox::start().await?;
-            let client = Client::builder(ConnectplugSandbox::credentials())
-                .base_url(sandbox.base_url())
-                .drift_sampling(sampling)
+        let start = ConnectplugSandbox::start();
+        sandboxed(start, settings, |sandbox, settings| {
+            settings
+                .apply(Client::builder(ConnectplugSandbox::credentials()))
                 .token_url(sandbox.base_url())
                 .company(COMPANY)
-                .build()?;
-            Ok(crate::common::cli_glue::Sandboxed::new(client, sandbox))
+                .build()
         })
     }
 
@@ -105,18 +99,7 @@ impl CommandLine for Glue {
 }
 
 impl Facade for Client {
-    fn call_runtime(&self) -> &Runtime {
-        self.runtime()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        op: &str,
-        matches: &'a ArgMatches,
-        sink: &'a dyn Sink,
-    ) -> Option<BoxFuture<'a, Executed>> {
-        super::cli_run::execute(self.raw(), op, matches, sink)
-    }
+    generated_execute!();
 
     fn pager(&self, op: &str, args: &Args<'_>) -> Option<Pager> {
         if op != ops::LIST_PRODUCTS.id || !args.only(&["page", "updated-from"]) {
@@ -127,6 +110,12 @@ impl Facade for Client {
             filter = filter.updated_from(since.clone());
         }
         let first = args.page();
-        Some(facade_pager!(self, ops::LIST_PRODUCTS, filter, first, products_page))
+        Some(facade_pager!(
+            self,
+            ops::LIST_PRODUCTS,
+            filter,
+            first,
+            products_page
+        ))
     }
 }

@@ -4,18 +4,22 @@
 
 use std::sync::Arc;
 
-use clap::ArgMatches;
+#[cfg(feature = "sandbox")]
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::{AbandonedCarts, Client, Credentials, OrderFilter, ProductFilter, operations as ops, types};
+use super::{
+    AbandonedCarts, Client, Credentials, OrderFilter, ProductFilter, operations as ops, types,
+};
 use crate::Provider;
 use crate::common::cli_glue::{
-    Args, CommandLine, Executed, Facade, Pager, Settings, Sink, facade_pager, number,
+    Args, CommandLine, Facade, Pager, Settings, facade_pager, generated_commands,
+    generated_execute, number,
 };
+#[cfg(feature = "sandbox")]
+use crate::common::cli_glue::{Sandboxed, sandboxed};
 use crate::common::error::Result;
 use crate::common::paginate::Cursor;
-use crate::common::runtime::Runtime;
 
 /// ecomDC to the command line.
 pub(crate) struct Glue;
@@ -37,31 +41,23 @@ impl CommandLine for Glue {
         "BRC_ECOMDC_ID, BRC_ECOMDC_TOKEN"
     }
 
-    fn commands(&self) -> Vec<(&'static str, clap::Command)> {
-        super::cli_run::commands()
-    }
+    generated_commands!();
 
     fn live(&self, var: &dyn Fn(&str) -> String, settings: &Settings) -> Result<Arc<dyn Facade>> {
         let credentials = Credentials::new(var("BRC_ECOMDC_ID"), var("BRC_ECOMDC_TOKEN"));
-        Ok(Arc::new(settings.apply(Client::builder(credentials)).build()?))
+        Ok(Arc::new(
+            settings.apply(Client::builder(credentials)).build()?,
+        ))
     }
 
     #[cfg(feature = "sandbox")]
-    fn sandbox(
-        &self,
-        settings: &Settings,
-    ) -> BoxFuture<'static, Result<crate::common::cli_glue::Sandboxed>> {
+    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>> {
         use super::sandbox::EcomdcSandbox;
-        use crate::common::ratelimit::RateLimits;
-        let sampling = settings.drift_sampling;
-        Box::pin(async move {
-            let sandbox = EcomdcSandbox::start().await?;
-            let client = Client::builder(EcomdcSandbox::credentials())
-                .base_url(sandbox.base_url())
-                .drift_sampling(sampling)
-                .rate_limits(RateLimits::unlimited())
-                .build()?;
-            Ok(crate::common::cli_glue::Sandboxed::new(client, sandbox))
+        let start = EcomdcSandbox::start();
+        sandboxed(start, settings, |_, settings| {
+            let builder = Client::builder(EcomdcSandbox::credentials());
+            let unlimited = crate::common::ratelimit::RateLimits::unlimited();
+            settings.apply(builder).rate_limits(unlimited).build()
         })
     }
 
@@ -75,18 +71,7 @@ impl CommandLine for Glue {
 }
 
 impl Facade for Client {
-    fn call_runtime(&self) -> &Runtime {
-        self.runtime()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        op: &str,
-        matches: &'a ArgMatches,
-        sink: &'a dyn Sink,
-    ) -> Option<BoxFuture<'a, Executed>> {
-        super::cli_run::execute(self.raw(), op, matches, sink)
-    }
+    generated_execute!();
 
     fn pager(&self, op: &str, args: &Args<'_>) -> Option<Pager> {
         let m = args.matches();
@@ -96,7 +81,13 @@ impl Facade for Client {
                 filter = filter.wholesale_prices();
             }
             let first = args.page();
-            return Some(facade_pager!(self, ops::LIST_PRODUCTS, filter, first, products_page));
+            return Some(facade_pager!(
+                self,
+                ops::LIST_PRODUCTS,
+                filter,
+                first,
+                products_page
+            ));
         }
         let order_args = [
             "page",
@@ -134,6 +125,12 @@ impl Facade for Client {
             filter = filter.code(code.clone());
         }
         let first = args.page();
-        Some(facade_pager!(self, ops::LIST_ORDERS, filter, first, orders_page))
+        Some(facade_pager!(
+            self,
+            ops::LIST_ORDERS,
+            filter,
+            first,
+            orders_page
+        ))
     }
 }

@@ -5,7 +5,7 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use clap::ArgMatches;
+#[cfg(feature = "sandbox")]
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -14,11 +14,12 @@ use super::{
 };
 use crate::Provider;
 use crate::common::cli_glue::{
-    Args, CommandLine, Executed, Facade, Pager, Settings, Sink, facade_pager,
+    Args, CommandLine, Facade, Pager, Settings, facade_pager, generated_commands, generated_execute,
 };
+#[cfg(feature = "sandbox")]
+use crate::common::cli_glue::{Sandboxed, sandboxed};
 use crate::common::error::Result;
 use crate::common::paginate::Cursor;
-use crate::common::runtime::Runtime;
 
 /// PluggTo to the command line.
 pub(crate) struct Glue;
@@ -46,9 +47,7 @@ impl CommandLine for Glue {
          BRC_PLUGGTO_PASSWORD (optional BRC_PLUGGTO_TOKEN_FILE keeps the rotating refresh token)"
     }
 
-    fn commands(&self) -> Vec<(&'static str, clap::Command)> {
-        super::cli_run::commands()
-    }
+    generated_commands!();
 
     fn live(&self, var: &dyn Fn(&str) -> String, settings: &Settings) -> Result<Arc<dyn Facade>> {
         let credentials = Credentials::password(
@@ -69,19 +68,13 @@ impl CommandLine for Glue {
     }
 
     #[cfg(feature = "sandbox")]
-    fn sandbox(
-        &self,
-        settings: &Settings,
-    ) -> BoxFuture<'static, Result<crate::common::cli_glue::Sandboxed>> {
+    fn sandbox(&self, settings: &Settings) -> BoxFuture<'static, Result<Sandboxed>> {
         use super::sandbox::PluggtoSandbox;
-        let sampling = settings.drift_sampling;
-        Box::pin(async move {
-            let sandbox = PluggtoSandbox::start().await?;
-            let client = Client::builder(PluggtoSandbox::credentials())
-                .base_url(sandbox.base_url())
-                .drift_sampling(sampling)
-                .build()?;
-            Ok(crate::common::cli_glue::Sandboxed::new(client, sandbox))
+        let start = PluggtoSandbox::start();
+        sandboxed(start, settings, |_, settings| {
+            settings
+                .apply(Client::builder(PluggtoSandbox::credentials()))
+                .build()
         })
     }
 
@@ -100,18 +93,7 @@ impl CommandLine for Glue {
 }
 
 impl Facade for Client {
-    fn call_runtime(&self) -> &Runtime {
-        self.runtime()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        op: &str,
-        matches: &'a ArgMatches,
-        sink: &'a dyn Sink,
-    ) -> Option<BoxFuture<'a, Executed>> {
-        super::cli_run::execute(self.raw(), op, matches, sink)
-    }
+    generated_execute!();
 
     fn pager(&self, op: &str, args: &Args<'_>) -> Option<Pager> {
         // The arguments read below exist on these three lists only.
@@ -180,7 +162,13 @@ impl Facade for Client {
             f.category = text("category");
             f.attribute = text("attribute");
             f.id = text("id");
-            return Some(facade_pager!(self, ops::LIST_PRODUCTS, f, after, products_page));
+            return Some(facade_pager!(
+                self,
+                ops::LIST_PRODUCTS,
+                f,
+                after,
+                products_page
+            ));
         }
         if op == ops::LIST_MESSAGES.id && allowed(&["channel"]) {
             let mut f = MessageFilter::new();
@@ -188,7 +176,13 @@ impl Facade for Client {
             f.modified = modified;
             f.limit = limit;
             f.channel = text("channel");
-            return Some(facade_pager!(self, ops::LIST_MESSAGES, f, after, messages_page));
+            return Some(facade_pager!(
+                self,
+                ops::LIST_MESSAGES,
+                f,
+                after,
+                messages_page
+            ));
         }
         None
     }
