@@ -23,7 +23,8 @@ enum Answer {
     Done,
     /// A write answered with a success status and a body the spec does not describe.
     Unread(Unread),
-    /// PluggTo's `not_updated`: what was sent equals what it holds.
+    /// A write that changed nothing (what was sent equals what the provider holds), as the
+    /// provider's facade reads it ([`Facade::unchanged`]).
     Unchanged(String),
 }
 
@@ -102,12 +103,10 @@ impl AnyClient {
             .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?
             .await;
         match (result, outcome) {
-            (_, Outcome::Failed(e)) => match e.provider_error() {
-                // As the PluggTo facade reads it: the write changed nothing, and that is fine.
-                Some(p) if p.code.as_deref() == Some("not_updated") => {
-                    Ok(Answer::Unchanged(p.message.clone()))
-                }
-                _ => Err(Failure::Call(e)),
+            // As the provider's facade reads it: the write changed nothing, and that is fine.
+            (_, Outcome::Failed(e)) => match self.0.unchanged(&e) {
+                Some(message) => Ok(Answer::Unchanged(message)),
+                None => Err(Failure::Call(e)),
             },
             (_, Outcome::Unread(u)) => Ok(Answer::Unread(u)),
             // Failed before any call: a bad or unreadable parameter (e.g. the body).

@@ -122,6 +122,14 @@ pub trait Facade: Send + Sync + std::fmt::Debug {
         sink: &'a dyn Sink,
     ) -> Option<BoxFuture<'a, Executed>>;
 
+    /// The message of a write that changed nothing, when the provider answers that with an
+    /// error status and its facade reads it as [`Written::Unchanged`](crate::Written::Unchanged);
+    /// `None` (an error) by default.
+    fn unchanged(&self, error: &Error) -> Option<String> {
+        let _ = error;
+        None
+    }
+
     /// The walk through a facade list for `--all-pages` of `op`, when the provider has one and
     /// its filter can say everything the arguments say; `None` otherwise (the command line then
     /// pages the generated command).

@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::{
     Client, Credentials, DateRange, MessageFilter, OrderFilter, ProductFilter, operations as ops,
 };
-use crate::Provider;
 use crate::common::cli_glue::{
     Args, CommandLine, Facade, Pager, Settings, facade_pager, generated_commands, generated_execute,
 };
@@ -20,6 +19,7 @@ use crate::common::cli_glue::{
 use crate::common::cli_glue::{Sandboxed, sandboxed};
 use crate::common::error::Result;
 use crate::common::paginate::Cursor;
+use crate::{Error, Provider};
 
 /// PluggTo to the command line.
 pub(crate) struct Glue;
@@ -94,6 +94,11 @@ impl CommandLine for Glue {
 
 impl Facade for Client {
     generated_execute!();
+
+    /// `not_updated`, as the facade's writes read it.
+    fn unchanged(&self, error: &Error) -> Option<String> {
+        super::client::unchanged(error).map(str::to_owned)
+    }
 
     fn pager(&self, op: &str, args: &Args<'_>) -> Option<Pager> {
         // The arguments read below exist on these three lists only.
