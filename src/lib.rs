@@ -69,6 +69,21 @@ macro_rules! providers {
             pub fn from_id(id: &str) -> Option<Provider> {
                 Provider::ALL.iter().copied().find(|p| p.id() == id)
             }
+
+            /// How the `brc` command line reaches this provider, when this build has it
+            /// (feature `cli`, for the `brc` package; not for library users).
+            #[cfg(feature = "cli")]
+            #[doc(hidden)]
+            #[allow(unreachable_patterns, reason = "every provider may be built")]
+            pub fn command_line(self) -> Option<&'static dyn common::cli_glue::CommandLine> {
+                match self {
+                    $(
+                        #[cfg(feature = $id)]
+                        Provider::$variant => Some(&$module::cli_glue::Glue),
+                    )*
+                    _ => None,
+                }
+            }
         }
     };
 }

@@ -2,13 +2,20 @@
 //! pacing and retries, and its outcome comes back as [`brcommerce::Error`] or as a write's
 //! [`Written`](brcommerce::Written)-like result.
 
+use std::sync::Arc;
+
 use brcommerce::common::call::{Outcome, Unread};
+use brcommerce::common::cli_glue::Facade;
+use brcommerce::common::drift::DriftReport;
 use brcommerce::common::runtime::StatsSnapshot;
 use clap::ArgMatches;
 use serde_json::Value;
 
-use crate::creds::AnyClient;
 use crate::output::{Failure, Printer, say, stdin_named};
+
+/// A client of one provider (cheap to clone: clones share the pool, pacing and counters).
+#[derive(Clone, Debug)]
+pub struct AnyClient(pub Arc<dyn Facade>);
 
 /// What a command that did not fail came to.
 enum Answer {
@@ -16,28 +23,29 @@ enum Answer {
     Done,
     /// A write answered with a success status and a body the spec does not describe.
     Unread(Unread),
-    /// PluggTo's `not_updated`: what was sent equals what it holds.
+    /// A write that changed nothing (what was sent equals what the provider holds), as the
+    /// provider's facade reads it ([`Facade::unchanged`]).
     Unchanged(String),
 }
 
 impl AnyClient {
     /// Requests, retries and time waited for the quota so far.
     pub fn stats(&self) -> StatsSnapshot {
-        match self {
-            AnyClient::Ecomdc(c) => c.stats(),
-            AnyClient::Pluggto(c) => c.stats(),
-            AnyClient::Appclubmais(c) => c.stats(),
-            AnyClient::Connectplug(c) => c.stats(),
-        }
+        self.0.stats()
+    }
+
+    /// What the provider sent that the spec does not describe, so far.
+    pub fn drift(&self) -> DriftReport {
+        self.0.drift()
     }
 
     fn provider(&self) -> brcommerce::Provider {
-        match self {
-            AnyClient::Ecomdc(_) => brcommerce::Provider::Ecomdc,
-            AnyClient::Pluggto(_) => brcommerce::Provider::Pluggto,
-            AnyClient::Appclubmais(_) => brcommerce::Provider::Appclubmais,
-            AnyClient::Connectplug(_) => brcommerce::Provider::Connectplug,
-        }
+        self.0.provider()
+    }
+
+    /// The library's client, for what only it knows (its facade lists).
+    pub fn facade(&self) -> &dyn Facade {
+        &*self.0
     }
 
     /// Runs the generated command `op` and prints its result: the provider's answer as JSON,
@@ -89,29 +97,16 @@ impl AnyClient {
         matches: &ArgMatches,
         printer: &Printer,
     ) -> Result<Answer, Failure> {
-        macro_rules! exec {
-            ($p:ident, $client:expr) => {{
-                use brcommerce::$p::cli::{Cli, CliCommand};
-                let cmd = CliCommand::iter()
-                    .find(|c| c.operation_id() == op)
-                    .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?;
-                let cli = Cli::new($client.raw().clone(), printer);
-                $client.run_generated(cli.execute(cmd, matches)).await
-            }};
-        }
-        let (result, outcome) = match self {
-            AnyClient::Ecomdc(c) => exec!(ecomdc, c),
-            AnyClient::Pluggto(c) => exec!(pluggto, c),
-            AnyClient::Appclubmais(c) => exec!(appclubmais, c),
-            AnyClient::Connectplug(c) => exec!(connectplug, c),
-        };
+        let (result, outcome) = self
+            .0
+            .execute(op, matches, printer)
+            .ok_or_else(|| Failure::Usage(format!("unknown operation {op}")))?
+            .await;
         match (result, outcome) {
-            (_, Outcome::Failed(e)) => match e.provider_error() {
-                // As the PluggTo facade reads it: the write changed nothing, and that is fine.
-                Some(p) if p.code.as_deref() == Some("not_updated") => {
-                    Ok(Answer::Unchanged(p.message.clone()))
-                }
-                _ => Err(Failure::Call(e)),
+            // As the provider's facade reads it: the write changed nothing, and that is fine.
+            (_, Outcome::Failed(e)) => match self.0.unchanged(&e) {
+                Some(message) => Ok(Answer::Unchanged(message)),
+                None => Err(Failure::Call(e)),
             },
             (_, Outcome::Unread(u)) => Ok(Answer::Unread(u)),
             // Failed before any call: a bad or unreadable parameter (e.g. the body).

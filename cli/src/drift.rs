@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use brcommerce::common::sandbox::SandboxDrift;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::creds::{AnyClient, Sandbox, Target, connect};
+use crate::call::AnyClient;
+use crate::creds::{Target, connect};
 use crate::output;
 use crate::{Api, Flags, operation_id, provider_command};
 
@@ -37,7 +38,7 @@ pub fn command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("With the sandbox: make its answers drift on purpose (fields and enum values the spec does not know)"),
         );
-    for api in Api::ALL {
+    for api in Api::all() {
         cmd = cmd.subcommand(provider_command(api));
     }
     cmd
@@ -48,7 +49,7 @@ pub async fn run(matches: &ArgMatches, flags: Flags) -> ExitCode {
     let Some((name, sub)) = matches.subcommand() else {
         return ExitCode::from(2);
     };
-    // clap accepted only the subcommands built from `Api::ALL`.
+    // clap accepted only the subcommands built from `Api::all()`.
     let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand()) else {
         return ExitCode::from(2);
     };
@@ -89,25 +90,16 @@ pub async fn run(matches: &ArgMatches, flags: Flags) -> ExitCode {
 
 /// The client's findings, as NDJSON.
 fn write_drift(client: &AnyClient, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    let report = match client {
-        AnyClient::Ecomdc(c) => c.drift(),
-        AnyClient::Pluggto(c) => c.drift(),
-        AnyClient::Appclubmais(c) => c.drift(),
-        AnyClient::Connectplug(c) => c.drift(),
-    };
-    report.write_ndjson(out)
+    client.drift().write_ndjson(out)
 }
 
 /// Makes the sandbox's answers drift ([`SandboxDrift::everywhere`]); an error when the target
 /// is the live provider.
 fn make_sandbox_drift(target: &Target) -> Result<(), String> {
-    let drift = SandboxDrift::everywhere();
-    let result = match target.sandbox() {
-        Some(Sandbox::Ecomdc(s)) => s.drift(drift),
-        Some(Sandbox::Pluggto(s)) => s.drift(drift),
-        Some(Sandbox::Appclubmais(s)) => s.drift(drift),
-        Some(Sandbox::Connectplug(s)) => s.drift(drift),
-        None => return Err("--drifting needs the sandbox (pass --sandbox)".to_owned()),
+    let Some(sandbox) = target.sandbox() else {
+        return Err("--drifting needs the sandbox (pass --sandbox)".to_owned());
     };
-    result.map_err(|e| e.to_string())
+    sandbox
+        .drift(SandboxDrift::everywhere())
+        .map_err(|e| e.to_string())
 }

@@ -1,5 +1,6 @@
-//! `brc`: every operation of the four providers from the command line, an embedded sandbox per
-//! provider, and a cross-provider demo.
+//! `brc`: every operation of the library's providers from the command line, an embedded sandbox
+//! per provider, and a cross-provider demo. The providers and what is particular to each come from
+//! the library (`brcommerce::common::cli_glue`); nothing here names one but the demo and `listen`.
 //!
 //! ```text
 //! brc demo                                   # the four sandboxes, one scripted integration
@@ -30,33 +31,28 @@ mod pages;
 
 use std::process::ExitCode;
 
+use brcommerce::Provider;
+use brcommerce::common::cli_glue::CommandLine;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-/// The providers `brc` knows, parsed once from the subcommand's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Api {
-    Ecomdc,
-    Pluggto,
-    Appclubmais,
-    Connectplug,
-}
+/// A provider `brc` knows, parsed once from the subcommand's name: every provider of the
+/// library that describes itself to the command line ([`Provider::command_line`]), in the
+/// library's order. `brc` names none of them.
+#[derive(Clone, Copy)]
+pub struct Api(&'static dyn CommandLine);
 
 impl Api {
-    pub const ALL: [Api; 4] = [
-        Api::Ecomdc,
-        Api::Pluggto,
-        Api::Appclubmais,
-        Api::Connectplug,
-    ];
+    /// Every provider, in the library's order.
+    pub fn all() -> impl Iterator<Item = Api> {
+        Provider::ALL
+            .iter()
+            .filter_map(|p| p.command_line())
+            .map(Api)
+    }
 
     /// The library's provider.
-    pub fn provider(self) -> brcommerce::Provider {
-        match self {
-            Api::Ecomdc => brcommerce::Provider::Ecomdc,
-            Api::Pluggto => brcommerce::Provider::Pluggto,
-            Api::Appclubmais => brcommerce::Provider::Appclubmais,
-            Api::Connectplug => brcommerce::Provider::Connectplug,
-        }
+    pub fn provider(self) -> Provider {
+        self.0.provider()
     }
 
     /// The subcommand's name (the provider's id).
@@ -65,22 +61,27 @@ impl Api {
     }
 
     pub fn from_id(id: &str) -> Option<Api> {
-        Api::ALL.into_iter().find(|a| a.id() == id)
+        Provider::from_id(id)?.command_line().map(Api)
     }
 
-    fn about(self) -> &'static str {
-        match self {
-            Api::Ecomdc => "ecomDC online store: products, prices, stock, images, orders",
-            Api::Pluggto => {
-                "PluggTo marketplace hub: orders, products/SKUs, stock, shipping, messages"
-            }
-            Api::Appclubmais => {
-                "AppClubMais loyalty club: members, benefits, purchases, orders, products, promotions"
-            }
-            Api::Connectplug => {
-                "ConnectPlug v3 ERP/POS: the whole API (company from BRC_CONNECTPLUG_COMPANY)"
-            }
-        }
+    /// What the library tells the command line about the provider.
+    pub fn glue(self) -> &'static dyn CommandLine {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Api({})", self.id())
+    }
+}
+
+/// "a, b and c".
+fn listing(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -121,32 +122,24 @@ fn operation_command(mut sub: Command, id: &'static str) -> Command {
 
 /// The operations of one provider as clap subcommands (generated from its spec).
 pub fn provider_command(api: Api) -> Command {
-    macro_rules! ops {
-        ($p:ident) => {{
-            use brcommerce::$p::cli::{Cli, CliCommand};
-            let mut cmd = Command::new(api.id())
-                .about(api.about())
-                .subcommand_required(true)
-                .arg_required_else_help(true);
-            for op in CliCommand::iter() {
-                let sub = Cli::<&output::Printer>::get_command(op);
-                cmd = cmd.subcommand(operation_command(sub, op.operation_id()));
-            }
-            cmd
-        }};
+    let mut cmd = Command::new(api.id())
+        .about(api.glue().about())
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    for (id, sub) in api.glue().commands() {
+        cmd = cmd.subcommand(operation_command(sub, id));
     }
-    match api {
-        Api::Ecomdc => ops!(ecomdc),
-        Api::Pluggto => ops!(pluggto),
-        Api::Appclubmais => ops!(appclubmais),
-        Api::Connectplug => ops!(connectplug),
-    }
+    cmd
 }
 
 fn command() -> Command {
+    let titles: Vec<&str> = Api::all().map(|a| a.glue().title()).collect();
     let mut cmd = Command::new("brc")
-        .about("Typed clients for ecomDC, PluggTo, AppClubMais and ConnectPlug v3 from the command line")
-        .after_help(creds::HELP)
+        .about(format!(
+            "Typed clients for {} from the command line",
+            listing(&titles)
+        ))
+        .after_help(creds::help())
         .subcommand_required(true)
         .arg_required_else_help(true)
         .arg(
@@ -176,7 +169,7 @@ fn command() -> Command {
         ))
         .subcommand(listen::command())
         .subcommand(drift::command());
-    for api in Api::ALL {
+    for api in Api::all() {
         cmd = cmd.subcommand(provider_command(api));
     }
     cmd
@@ -240,7 +233,7 @@ async fn main() -> ExitCode {
         Some(("listen", sub)) => listen::run(sub, matches.get_flag("sandbox")).await,
         Some(("drift", sub)) => drift::run(sub, Flags::from(&matches)).await,
         Some((name, sub)) => {
-            // clap accepted only the subcommands built from `Api::ALL`.
+            // clap accepted only the subcommands built from `Api::all()`.
             let (Some(api), Some((op, op_matches))) = (Api::from_id(name), sub.subcommand()) else {
                 return ExitCode::from(2);
             };

@@ -1,16 +1,14 @@
 //! What `brc` prints: results as JSON (or captured for paging), errors as one short line.
 //!
-//! The generated commands report a failed call to [`Printer`]'s `error` callback, which hands
-//! it to the library ([`brcommerce::common::call::capture`]); the client's `run_generated`
-//! then gives it back as a [`brcommerce::Error`] (provider, operation, kind, an excerpt of the
+//! The generated commands report their results to [`Printer`] (a [`Sink`] of the library) and a
+//! failed call to the library, which gives it back as a [`brcommerce::Error`] (provider, operation, kind, an excerpt of the
 //! body), so `brc` prints the same errors a program using the library sees.
 
-use std::fmt::{self, Debug};
+use std::fmt;
 use std::io::Write;
 use std::sync::Mutex;
 
-use progenitor_client::{Error, ResponseValue};
-use serde::Serialize;
+use brcommerce::common::cli_glue::Sink;
 use serde_json::Value;
 
 /// What standard input is handed to the generated commands as (see `stdin_body` in main).
@@ -116,9 +114,10 @@ impl Printer {
     pub fn empty_answer(&self) -> Option<u16> {
         *self.empty.lock().ok()?
     }
+}
 
-    fn item<T: Serialize>(&self, value: &T) {
-        let json = serde_json::to_value(value).unwrap_or(Value::Null);
+impl Sink for Printer {
+    fn item(&self, json: Value) {
         if self.capture {
             if let Ok(mut c) = self.captured.lock() {
                 *c = Some(json);
@@ -127,57 +126,10 @@ impl Printer {
             say(&serde_json::to_string_pretty(&json).unwrap_or_default());
         }
     }
-}
 
-macro_rules! config {
-    ($p:ident) => {
-        // Implemented for a reference: a generated command owns its config, and the caller
-        // keeps the printer to read what it captured.
-        impl brcommerce::$p::cli::CliConfig for &Printer {
-            fn success_item<T>(&self, value: &ResponseValue<T>)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-                self.item(value.as_ref());
-            }
-            fn success_no_item(&self, value: &ResponseValue<()>) {
-                if let Ok(mut e) = self.empty.lock() {
-                    *e = Some(value.status().as_u16());
-                }
-            }
-            fn error<T>(&self, value: &Error<T>)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-                brcommerce::common::call::capture(value);
-            }
-            fn list_start<T>(&self)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-            }
-            fn list_item<T>(&self, value: &T)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-                self.item(value);
-            }
-            fn list_end_success<T>(&self)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-            }
-            fn list_end_error<T>(&self, value: &Error<T>)
-            where
-                T: schemars::JsonSchema + Serialize + Debug,
-            {
-                brcommerce::common::call::capture(value);
-            }
+    fn no_item(&self, status: u16) {
+        if let Ok(mut e) = self.empty.lock() {
+            *e = Some(status);
         }
-    };
+    }
 }
-
-config!(ecomdc);
-config!(pluggto);
-config!(appclubmais);
-config!(connectplug);

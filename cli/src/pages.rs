@@ -1,30 +1,30 @@
 //! `--all-pages`: every page of a list, one JSON item per line (NDJSON) on standard output.
 //!
-//! A list with a facade (ecomDC products and orders, PluggTo orders, products and messages,
-//! AppClubMais orders, ConnectPlug products) is walked through it: the facade's
-//! `<x>_page(&filter, cursor)` gives typed [`Page`]s (ecomDC follows `totais`, ConnectPlug
-//! `meta`, PluggTo the last id read), and [`paginate::stream`] walks them, so `brc` pages
-//! exactly as a program using the library does. A record the facade rejected is reported on
-//! stderr in one line (its position and id, the JSON path, the reason without the values;
-//! never the record) and the walk goes on; the exit code is 1 at the end.
+//! A list with a facade is walked through it: the library says which operations have one and
+//! how their arguments map to its filter ([`Facade::pager`](brcommerce::common::cli_glue::Facade::pager)); the facade's
+//! `<x>_page(&filter, cursor)` gives typed [`Page`]s (each provider's paging rule), and
+//! [`paginate::stream`] walks them, so `brc` pages exactly as a program using the library does.
+//! A record the facade rejected is reported on stderr in one line (its position and id, the
+//! JSON path, the reason without the values; never the record) and the walk goes on; the exit
+//! code is 1 at the end.
 //!
 //! **Fallback.** An operation without a facade, or arguments its facade's filter cannot
-//! express (e.g. PluggTo `--ack`), runs the generated command page after page through the
-//! same [`paginate::stream`], with the provider's paging rule applied to the answer's JSON
-//! (see [`next_of`]: the same rules as the facades). Errors are still the library's, but a
-//! record that does not decode fails its page there (the generated call decodes the page as a
-//! whole).
+//! express, runs the generated command page after page through the same
+//! [`paginate::stream`], with the provider's paging rule applied to the answer's JSON (the
+//! library's `CommandLine::items_of` and `next_page`, the same rules as the facades; see
+//! [`next_of`]). Errors are still the library's, but a record that does not decode fails its
+//! page there (the generated call decodes the page as a whole).
 //!
 //! When stderr is a terminal, a progress line shows pages and records so far, the rate and
 //! the time spent waiting for the provider's quota; otherwise nothing extra is printed.
 
 use std::future::Future;
 use std::io::{IsTerminal, Write};
-use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use brcommerce::common::cli_glue::Args;
 use brcommerce::common::paginate::{self, Cursor, Page};
 use brcommerce::common::secret::without_values;
 use brcommerce::{Error, ErrorKind, Provider};
@@ -36,7 +36,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Api;
-use crate::creds::{AnyClient, Target};
+use crate::call::AnyClient;
+use crate::creds::Target;
 use crate::output::{Failure, line};
 
 /// Page size asked for where the user did not choose one (the providers' maximum).
@@ -63,207 +64,33 @@ pub async fn all(
 }
 
 /// The walk through the facade, when `op` has one and its filter can say everything the
-/// arguments say; `None` otherwise.
+/// arguments say (the library's [`Facade::pager`](brcommerce::common::cli_glue::Facade::pager)); `None` otherwise.
 async fn facade(
     client: &AnyClient,
     op: &str,
     m: &ArgMatches,
     progress: &Progress,
 ) -> Option<Result<usize, Failure>> {
-    // One facade list: `$method(&filter, cursor)` of client `$c`, from cursor `$first`.
-    macro_rules! walk {
-        ($provider:expr, $op:expr, $c:expr, $filter:expr, $first:expr, $method:ident) => {{
-            let c = $c.clone();
-            let filter = $filter;
-            Some(
-                walk(
-                    $provider,
-                    $op.id,
-                    $first,
-                    progress,
-                    move |cursor: Option<Cursor>| {
-                        let c = c.clone();
-                        let filter = filter.clone();
-                        async move { c.$method(&filter, cursor.as_ref()).await }
-                    },
-                )
-                .await,
-            )
-        }};
-    }
-    match client {
-        AnyClient::Ecomdc(c) => {
-            use brcommerce::ecomdc::{self, operations as ops, types};
-            let p = Provider::Ecomdc;
-            if op == ops::LIST_PRODUCTS.id && only(m, &["page", "precos-atacado"]) {
-                let mut filter = ecomdc::ProductFilter::new();
-                if m.get_one::<bool>("precos-atacado") == Some(&true) {
-                    filter = filter.wholesale_prices();
-                }
-                return walk!(p, ops::LIST_PRODUCTS, c, filter, page(m), products_page);
-            }
-            let order_args = [
-                "page",
-                "data-inicial",
-                "data-final",
-                "data-alteracao",
-                "status",
-                "carrinho-abandonado",
-                "codigo-pedido",
-            ];
-            if op == ops::LIST_ORDERS.id && only(m, &order_args) {
-                let mut filter = ecomdc::OrderFilter::new();
-                let day = |id: &str| m.get_one::<chrono::NaiveDate>(id).copied();
-                match (day("data-inicial"), day("data-final")) {
-                    (Some(from), Some(to)) => filter = filter.created_between(from, to),
-                    (None, None) => {}
-                    // One end only: the provider judges it (fallback).
-                    _ => return None,
-                }
-                if let Some(d) = day("data-alteracao") {
-                    filter = filter.changed_on(d);
-                }
-                if let Some(s) = m.get_one::<types::OrderPhase>("status") {
-                    filter = filter.status(*s);
-                }
-                if let Some(carts) = m.get_one::<types::AbandonedCartFilter>("carrinho-abandonado")
-                {
-                    filter = filter.abandoned_carts(match carts {
-                        types::AbandonedCartFilter::T => ecomdc::AbandonedCarts::Include,
-                        types::AbandonedCartFilter::L => ecomdc::AbandonedCarts::Only,
-                    });
-                }
-                if let Some(code) = m.get_one::<String>("codigo-pedido") {
-                    filter = filter.code(code.clone());
-                }
-                return walk!(p, ops::LIST_ORDERS, c, filter, page(m), orders_page);
-            }
-            None
-        }
-        AnyClient::Pluggto(c) => {
-            use brcommerce::pluggto::{self, operations as ops};
-            let p = Provider::Pluggto;
-            // The arguments read below exist on these three lists only.
-            if ![
-                ops::LIST_ORDERS.id,
-                ops::LIST_PRODUCTS.id,
-                ops::LIST_MESSAGES.id,
-            ]
-            .contains(&op)
-            {
-                return None;
-            }
-            let text = |id: &str| m.get_one::<String>(id).cloned();
-            let limit = m
-                .get_one::<NonZeroU64>("limit")
-                .and_then(|n| i64::try_from(n.get()).ok());
-            let after = text("next").map(Cursor::After);
-            // `created` / `modified` as `YYYY-MM-DDtoYYYY-MM-DD`; another form goes to the
-            // provider as typed (fallback).
-            let range = |id: &str| -> Result<Option<pluggto::DateRange>, ()> {
-                let Some(raw) = m.get_raw(id).and_then(|mut v| v.next()) else {
-                    return Ok(None);
-                };
-                let raw = raw.to_str().ok_or(())?;
-                let (from, to) = raw.split_once("to").ok_or(())?;
-                let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(drop);
-                pluggto::DateRange::new(day(from)?, day(to)?)
-                    .map(Some)
-                    .map_err(drop)
-            };
-            let (Ok(created), Ok(modified)) = (range("created"), range("modified")) else {
-                return None;
-            };
-            let common = ["next", "limit", "created", "modified"];
-            let allowed = |more: &[&'static str]| {
-                let mut all = common.to_vec();
-                all.extend_from_slice(more);
-                only(m, &all)
-            };
-            if op == ops::LIST_ORDERS.id
-                && allowed(&[
-                    "sku",
-                    "status",
-                    "channel",
-                    "channel-id",
-                    "external",
-                    "attribute",
-                ])
-            {
-                let mut f = pluggto::OrderFilter::new();
-                f.created = created;
-                f.modified = modified;
-                f.limit = limit;
-                f.sku = text("sku");
-                f.status = text("status");
-                f.channel = text("channel");
-                f.channel_id = text("channel-id");
-                f.external = text("external");
-                f.attribute = text("attribute");
-                return walk!(p, ops::LIST_ORDERS, c, f, after, orders_page);
-            }
-            if op == ops::LIST_PRODUCTS.id && allowed(&["sku", "category", "attribute", "id"]) {
-                let mut f = pluggto::ProductFilter::new();
-                f.created = created;
-                f.modified = modified;
-                f.limit = limit;
-                f.sku = text("sku");
-                f.category = text("category");
-                f.attribute = text("attribute");
-                f.id = text("id");
-                return walk!(p, ops::LIST_PRODUCTS, c, f, after, products_page);
-            }
-            if op == ops::LIST_MESSAGES.id && allowed(&["channel"]) {
-                let mut f = pluggto::MessageFilter::new();
-                f.created = created;
-                f.modified = modified;
-                f.limit = limit;
-                f.channel = text("channel");
-                return walk!(p, ops::LIST_MESSAGES, c, f, after, messages_page);
-            }
-            None
-        }
-        AnyClient::Appclubmais(c) => {
-            use brcommerce::appclubmais::{self, operations as ops};
-            if op == ops::LIST_ORDERS.id && only(m, &[]) {
-                let filter = appclubmais::OrderFilter::new();
-                let p = Provider::Appclubmais;
-                return walk!(p, ops::LIST_ORDERS, c, filter, None, orders_page);
-            }
-            None
-        }
-        AnyClient::Connectplug(c) => {
-            use brcommerce::connectplug::{self, operations as ops};
-            if op == ops::LIST_PRODUCTS.id && only(m, &["page", "updated-from"]) {
-                let mut filter = connectplug::ProductFilter::new();
-                if let Some(since) = m.get_one::<String>("updated-from") {
-                    filter = filter.updated_from(since.clone());
-                }
-                let p = Provider::Connectplug;
-                return walk!(p, ops::LIST_PRODUCTS, c, filter, page(m), products_page);
-            }
-            None
-        }
-    }
+    let pager = client.facade().pager(op, &Args::new(m, &GLOBAL_IDS))?;
+    let provider = client.facade().provider();
+    Some(
+        walk(
+            provider,
+            pager.operation,
+            pager.first,
+            progress,
+            pager.fetch,
+        )
+        .await,
+    )
 }
 
 /// The arguments the global flags add to every operation's matches.
 const GLOBAL_IDS: [&str; 3] = ["sandbox", "live", "all-pages"];
 
-/// True when the command line gave no argument outside `allowed`.
-fn only(m: &ArgMatches, allowed: &[&str]) -> bool {
-    m.ids().all(|id| {
-        let id = id.as_str();
-        GLOBAL_IDS.contains(&id)
-            || allowed.contains(&id)
-            || m.value_source(id) != Some(ValueSource::CommandLine)
-    })
-}
-
 /// The page `--page` names, to start from.
 fn page(m: &ArgMatches) -> Option<Cursor> {
-    m.get_one::<NonZeroU64>("page")
-        .map(|n| Cursor::Number(n.get()))
+    Args::new(m, &GLOBAL_IDS).page()
 }
 
 /// Walks the pages `fetch` gives from `first` and prints their records.
@@ -453,7 +280,7 @@ async fn generic(
                 Some(Cursor::Number(n)) => n,
                 _ => 1,
             };
-            let items = items_of(api, &answer);
+            let items = api.glue().items_of(&answer);
             let next = next_of(api, style, number, &answer, &items);
             Ok(Page::new(items, next))
         }
@@ -489,53 +316,18 @@ fn kebab_of(op: &str) -> String {
 
 /// The generated operation id, as the generated code holds it.
 fn static_id(api: Api, op: &str) -> Option<&'static str> {
-    macro_rules! find {
-        ($p:ident) => {
-            brcommerce::$p::cli::CliCommand::iter()
-                .map(|c| c.operation_id())
-                .find(|id| *id == op)
-        };
-    }
-    match api {
-        Api::Ecomdc => find!(ecomdc),
-        Api::Pluggto => find!(pluggto),
-        Api::Appclubmais => find!(appclubmais),
-        Api::Connectplug => find!(connectplug),
-    }
+    api.glue()
+        .commands()
+        .into_iter()
+        .map(|(id, _)| id)
+        .find(|id| *id == op)
 }
 
-/// The records of one answer.
-fn items_of(api: Api, answer: &Value) -> Vec<Value> {
-    let first_array = |v: &Value| {
-        v.as_object()
-            .and_then(|o| o.values().find_map(Value::as_array))
-            .cloned()
-            .unwrap_or_default()
-    };
-    match api {
-        // `{data: {<key>: [...]}, meta}`.
-        Api::Connectplug => first_array(&answer["data"]),
-        // `{result: [{"Order": {...}}, ...]}`: each record in its one wrapper.
-        Api::Pluggto => answer["result"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|item| match item.as_object() {
-                Some(o) if o.len() == 1 => o.values().next().cloned().unwrap_or(Value::Null),
-                _ => item.clone(),
-            })
-            .collect(),
-        // `{produtos: [...], totais}`; AppClubMais `{data: [...]}`.
-        Api::Ecomdc | Api::Appclubmais => first_array(answer),
-    }
-}
-
-/// The next page, by the provider's rule (the one its facade applies to typed pages).
+/// The next page: after the last id read (an empty page ends the list), or by the provider's
+/// rule for numbered pages (the one its facade applies to typed pages).
 fn next_of(api: Api, style: Style, page: u64, answer: &Value, items: &[Value]) -> Option<Cursor> {
-    let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok());
-    match (api, style) {
-        // Last id read; an empty page ends the list.
-        (_, Style::After) => items
+    match style {
+        Style::After => items
             .last()
             .and_then(|i| match &i["id"] {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -543,24 +335,7 @@ fn next_of(api: Api, style: Style, page: u64, answer: &Value, items: &[Value]) -
                 _ => None,
             })
             .map(Cursor::After),
-        // `totais.totalPaginas`, while the provider answered the page asked for.
-        (Api::Ecomdc, Style::Numbered { .. }) => {
-            let totals = &answer["totais"];
-            let last = number(&totals["totalPaginas"])?;
-            let answered = number(&totals["paginaAtual"]);
-            (page < last && answered.is_none_or(|a| a == page)).then_some(Cursor::Number(page + 1))
-        }
-        // `meta.current_page < meta.last_page`.
-        (Api::Connectplug, Style::Numbered { .. }) => {
-            let meta = &answer["meta"];
-            let current = number(&meta["current_page"]).unwrap_or(page);
-            let last = number(&meta["last_page"])?;
-            (current < last).then_some(Cursor::Number(current + 1))
-        }
-        // No AppClubMais or PluggTo list is numbered today; should one be, an empty page ends it.
-        (Api::Appclubmais | Api::Pluggto, Style::Numbered { .. }) => {
-            (!items.is_empty()).then_some(Cursor::Number(page + 1))
-        }
+        Style::Numbered { .. } => api.glue().next_page(page, answer, items),
     }
 }
 

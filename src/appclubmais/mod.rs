@@ -58,6 +58,9 @@
 crate::common::runtime::generated_client!("appclubmais");
 
 mod client;
+// How `brc` reaches this provider (feature `cli`).
+#[cfg(feature = "cli")]
+pub(crate) mod cli_glue;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 

@@ -3,6 +3,9 @@
 //! not copy them.
 
 pub mod call;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli_glue;
 pub mod config;
 pub mod drift;
 pub mod error;

@@ -400,6 +400,8 @@ macro_rules! generated_client {
         pub mod cli {
             include!(concat!(env!("OUT_DIR"), "/", $provider, "_cli.rs"));
         }
+        #[cfg(feature = "cli")]
+        $crate::common::cli_glue::generated_cli_glue!();
     };
 }
 pub(crate) use generated_client;

@@ -65,6 +65,9 @@
 crate::common::runtime::generated_client!("connectplug");
 
 mod client;
+// How `brc` reaches this provider (feature `cli`).
+#[cfg(feature = "cli")]
+pub(crate) mod cli_glue;
 mod lists;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -56,6 +56,9 @@ crate::common::runtime::generated_client!("ecomdc");
 
 pub mod callbacks;
 pub(crate) mod client;
+// How `brc` reaches this provider (feature `cli`).
+#[cfg(feature = "cli")]
+pub(crate) mod cli_glue;
 pub mod fields;
 pub mod images;
 mod models;

@@ -558,14 +558,21 @@ fn after(op: &'static Operation, cursor: Option<&Cursor>) -> Result<Option<Strin
 /// [`Written::Unchanged`] for PluggTo's `not_updated` answer; other errors stay errors.
 fn outcome<T>(result: Result<Written<T>>) -> Result<Written<T>> {
     match result {
-        Err(e) => match e.provider_error() {
-            Some(p) if p.code.as_deref() == Some("not_updated") => Ok(Written::Unchanged {
-                message: p.message.clone(),
+        Err(e) => match unchanged(&e) {
+            Some(message) => Ok(Written::Unchanged {
+                message: message.to_owned(),
             }),
-            _ => Err(e),
+            None => Err(e),
         },
         ok => ok,
     }
+}
+
+/// The message of PluggTo's `not_updated` answer (what was sent equals what it holds).
+pub(crate) fn unchanged(e: &Error) -> Option<&str> {
+    e.provider_error()
+        .filter(|p| p.code.as_deref() == Some("not_updated"))
+        .map(|p| p.message.as_str())
 }
 
 fn non_empty(op: &'static Operation, field: &str, value: &str) -> Result<()> {

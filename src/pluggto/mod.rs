@@ -71,6 +71,9 @@
 crate::common::runtime::generated_client!("pluggto");
 
 mod client;
+// How `brc` reaches this provider (feature `cli`).
+#[cfg(feature = "cli")]
+pub(crate) mod cli_glue;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub(crate) mod webhook;
