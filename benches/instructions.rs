@@ -136,20 +136,7 @@ fn run(variant: &str, calls: usize) {
                     assert_eq!(client.stock("A").await.unwrap(), 22)
                 }
                 "reqwest GET" => {
-                    let s: Stock = http
-                        .get(format!("{base}/item/A/estoque"))
-                        .header("x-ID", "3566")
-                        .header("x-Token", "token")
-                        .header("content-type", "application/json")
-                        .header("accept", "application/json")
-                        .send()
-                        .await
-                        .unwrap()
-                        .error_for_status()
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
+                    let s: Stock = get_by_hand(&http, format!("{base}/item/A/estoque")).await;
                     assert_eq!(s.estoque, 22)
                 }
                 "page clean" | "page one bad record" => {
@@ -159,19 +146,7 @@ fn run(variant: &str, calls: usize) {
                     assert_eq!((p.items.len(), p.rejected.len()), (1000 - bad, bad));
                 }
                 "page by hand" => {
-                    let p: PlainPage = http
-                        .get(format!("{base}/produtos"))
-                        .header("x-ID", "3566")
-                        .header("x-Token", "token")
-                        .header("accept", "application/json")
-                        .send()
-                        .await
-                        .unwrap()
-                        .error_for_status()
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
+                    let p: PlainPage = get_by_hand(&http, format!("{base}/produtos")).await;
                     assert_eq!(p.produtos.len(), 1000);
                 }
                 "brcommerce PUT" => {
@@ -192,6 +167,23 @@ fn run(variant: &str, calls: usize) {
             }
         }
     });
+}
+
+/// A GET by hand with reqwest + serde_json: the headers the client sends, the body decoded.
+async fn get_by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: String) -> T {
+    http.get(url)
+        .header("x-ID", "3566")
+        .header("x-Token", "token")
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Instructions callgrind counted for one run of `variant` with `calls` calls.

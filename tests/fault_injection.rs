@@ -140,7 +140,10 @@ mod ecomdc {
                 .base_url(&server.base_url)
                 .rate_limits(unlimited())
                 .retry(fast_retry())
-                .timeouts(Timeouts::new(Duration::from_secs(2), Duration::from_millis(300)));
+                .timeouts(Timeouts::new(
+                    Duration::from_secs(2),
+                    Duration::from_millis(300),
+                ));
             if custom {
                 builder = builder.http_client(reqwest::Client::new());
             }

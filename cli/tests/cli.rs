@@ -221,6 +221,29 @@ fn a_body_can_come_from_standard_input() {
     assert_eq!(json(&r.stdout)["Product"]["quantity"], 7);
 }
 
+/// PluggTo answers a PUT that changes nothing with 400 `not_updated`; brc prints one line saying
+/// so and exits 0, as the library's facade reads it (`Written::Unchanged`).
+#[test]
+fn a_put_that_changes_nothing_is_unchanged_not_a_failure() {
+    let r = run(brc()
+        .args([
+            "--sandbox",
+            "pluggto",
+            "put-sku",
+            "--sku",
+            "pai",
+            "--body",
+            "-",
+        ])
+        .write_stdin(r#"{"sku": "pai"}"#));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("unchanged: PluggTo put_sku"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn bad_parameters_are_usage_errors_with_exit_code_2() {
     let r = run(brc().args(["--sandbox", "ecomdc", "get_stock", "--bogus", "1"]));

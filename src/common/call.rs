@@ -761,10 +761,14 @@ pub enum Outcome {
 }
 
 /// Keeps what a generated command's call failed with, for `run_generated` (call it from the
-/// command config's `error` callback, which runs inside the call).
+/// command config's `error` callback, which runs inside the call). `read` builds the provider's
+/// error from an error answer's body ([`provider_error_as`] with the provider's error type, so
+/// codes such as PluggTo's `not_updated` are read as the facades read them).
 #[cfg(feature = "cli")]
-#[doc(hidden)]
-pub fn capture<T: serde::Serialize>(error: &GenError<T>) {
+pub(crate) fn capture_with<T: serde::Serialize>(
+    error: &GenError<T>,
+    read: fn(u16, &[u8]) -> ProviderError,
+) {
     let failure = match error {
         GenError::Custom(m) => Failure::Hook(m.clone()),
         GenError::InvalidRequest(m) => Failure::Invalid(m.clone()),
@@ -776,7 +780,7 @@ pub fn capture<T: serde::Serialize>(error: &GenError<T>) {
             let bytes = serde_json::to_vec(&**value).unwrap_or_default();
             Failure::Status {
                 status,
-                body: raw_provider_error(status, &bytes),
+                body: read(status, &bytes),
             }
         }
         GenError::InvalidResponsePayload(bytes, err) => Failure::Payload {
@@ -791,6 +795,26 @@ pub fn capture<T: serde::Serialize>(error: &GenError<T>) {
         },
     };
     crate::common::runtime::with_report(|r| r.captured = Some(failure));
+}
+
+/// [`capture_with`] reading error bodies as raw JSON (the first message-like field, no code).
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub fn capture<T: serde::Serialize>(error: &GenError<T>) {
+    capture_with(error, raw_provider_error);
+}
+
+/// The provider's error of an error answer, read as the error type `E` (the provider's
+/// documented error body) when it is one, else from the raw body.
+#[cfg(feature = "cli")]
+pub(crate) fn provider_error_as<E: ErrorBody + DeserializeOwned>(
+    status: u16,
+    bytes: &[u8],
+) -> ProviderError {
+    match serde_json::from_slice::<E>(bytes) {
+        Ok(body) => body.into_provider_error(status),
+        Err(_) => raw_provider_error(status, bytes),
+    }
 }
 
 /// Runs a generated command in a call scope and says what its call came to.

@@ -462,7 +462,10 @@ macro_rules! generated_cli_glue {
                 where
                     T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
                 {
-                    $crate::common::call::capture(value);
+                    $crate::common::call::capture_with(
+                        value,
+                        $crate::common::call::provider_error_as::<super::generated::types::Error>,
+                    );
                 }
                 fn list_start<T>(&self)
                 where
@@ -485,7 +488,10 @@ macro_rules! generated_cli_glue {
                 where
                     T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
                 {
-                    $crate::common::call::capture(value);
+                    $crate::common::call::capture_with(
+                        value,
+                        $crate::common::call::provider_error_as::<super::generated::types::Error>,
+                    );
                 }
             }
         }
