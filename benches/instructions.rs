@@ -14,16 +14,11 @@ use std::process::{Command, Stdio};
 
 use brcommerce::common::ratelimit::RateLimits;
 use brcommerce::ecomdc::{Client, Credentials};
-use serde::Deserialize;
 
 mod support;
 
 use support::plain::PlainPage;
-
-#[derive(Deserialize)]
-struct Stock {
-    estoque: i64,
-}
+use support::{Stock, get_by_hand, put_stock_by_hand};
 
 const VARIANTS: [&str; 11] = [
     "brcommerce GET",
@@ -152,38 +147,11 @@ fn run(variant: &str, calls: usize) {
                 "brcommerce PUT" => {
                     client.set_stock("A", 5).await.unwrap();
                 }
-                "reqwest PUT" => {
-                    http.put(format!("{base}/item/A/estoque"))
-                        .header("x-ID", "3566")
-                        .header("x-Token", "token")
-                        .json(&serde_json::json!({"estoque": 5}))
-                        .send()
-                        .await
-                        .unwrap()
-                        .error_for_status()
-                        .unwrap();
-                }
+                "reqwest PUT" => put_stock_by_hand(&http, &base).await,
                 other => panic!("unknown variant {other}"),
             }
         }
     });
-}
-
-/// A GET by hand with reqwest + serde_json: the headers the client sends, the body decoded.
-async fn get_by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: String) -> T {
-    http.get(url)
-        .header("x-ID", "3566")
-        .header("x-Token", "token")
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Instructions callgrind counted for one run of `variant` with `calls` calls.

@@ -4,15 +4,11 @@
 
 mod support;
 
+use support::{Stock, get_by_hand, put_stock_by_hand};
+
 use brcommerce::common::ratelimit::RateLimits;
 use brcommerce::ecomdc::{Client, Credentials};
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Stock {
-    estoque: i64,
-}
 
 fn overhead(c: &mut Criterion) {
     let base = support::start_in_thread();
@@ -53,20 +49,7 @@ fn overhead(c: &mut Criterion) {
     });
     g.bench_function("reqwest by hand", |b| {
         b.to_async(&rt).iter(|| async {
-            let s: Stock = http
-                .get(format!("{base}/item/A/estoque"))
-                .header("x-ID", "3566")
-                .header("x-Token", "token")
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let s: Stock = get_by_hand(&http, format!("{base}/item/A/estoque")).await;
             assert_eq!(s.estoque, 22)
         })
     });
@@ -79,15 +62,7 @@ fn overhead(c: &mut Criterion) {
     });
     g.bench_function("reqwest by hand", |b| {
         b.to_async(&rt).iter(|| async {
-            http.put(format!("{base}/item/A/estoque"))
-                .header("x-ID", "3566")
-                .header("x-Token", "token")
-                .json(&serde_json::json!({"estoque": 5}))
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap();
+            put_stock_by_hand(&http, &base).await;
         })
     });
     g.finish();
@@ -132,20 +107,7 @@ fn interleaved_ratios(_: &mut Criterion) {
                 rt.block_on(async {
                     let t = std::time::Instant::now();
                     for _ in 0..calls {
-                        let s: Stock = http
-                            .get(format!("{base}/item/A/estoque"))
-                            .header("x-ID", "3566")
-                            .header("x-Token", "token")
-                            .header("content-type", "application/json")
-                            .header("accept", "application/json")
-                            .send()
-                            .await
-                            .unwrap()
-                            .error_for_status()
-                            .unwrap()
-                            .json()
-                            .await
-                            .unwrap();
+                        let s: Stock = get_by_hand(&http, format!("{base}/item/A/estoque")).await;
                         assert_eq!(s.estoque, 22);
                     }
                     t.elapsed()
@@ -167,15 +129,7 @@ fn interleaved_ratios(_: &mut Criterion) {
                 rt.block_on(async {
                     let t = std::time::Instant::now();
                     for _ in 0..calls {
-                        http.put(format!("{base}/item/A/estoque"))
-                            .header("x-ID", "3566")
-                            .header("x-Token", "token")
-                            .json(&serde_json::json!({"estoque": 5}))
-                            .send()
-                            .await
-                            .unwrap()
-                            .error_for_status()
-                            .unwrap();
+                        put_stock_by_hand(&http, &base).await;
                     }
                     t.elapsed()
                 })

@@ -33,6 +33,42 @@ pub fn serve_in_thread(make: impl FnOnce() -> Router + Send + 'static) -> String
     rx.recv().unwrap()
 }
 
+/// The stock answer, decoded by hand.
+#[derive(serde::Deserialize)]
+pub struct Stock {
+    pub estoque: i64,
+}
+
+/// A GET by hand with reqwest + serde_json: the headers the client sends, the body decoded.
+pub async fn get_by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: String) -> T {
+    http.get(url)
+        .header("x-ID", "3566")
+        .header("x-Token", "token")
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The stock PUT by hand with reqwest + serde_json, as the client sends it.
+pub async fn put_stock_by_hand(http: &reqwest::Client, base: &str) {
+    http.put(format!("{base}/item/A/estoque"))
+        .header("x-ID", "3566")
+        .header("x-Token", "token")
+        .json(&serde_json::json!({"estoque": 5}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
 /// The ecomDC stock endpoint: GET answers a fixed stock, PUT accepts anything.
 pub fn app() -> Router {
     Router::new().route(

@@ -481,12 +481,7 @@ where
         let field = items.trim_start_matches('/').replace('/', ".");
         let mut kept = Vec::with_capacity(records.len());
         for (index, record) in std::mem::take(records).into_iter().enumerate() {
-            // Plain serde first (most records decode); the path is traced only for a failure.
-            if <I as serde::Deserialize>::deserialize(&record).is_ok() {
-                kept.push(record);
-                continue;
-            }
-            match serde_path_to_error::deserialize::<_, I>(&record) {
+            match decode_traced::<I>(&record) {
                 Ok(_) => kept.push(record),
                 Err(e) => {
                     let path = format!("{field}[{index}].{}", e.path());
@@ -517,12 +512,20 @@ where
         }
         *records = kept;
     }
-    if let Ok(list) = <L as serde::Deserialize>::deserialize(&value) {
-        return Ok((list, rejected));
-    }
-    match serde_path_to_error::deserialize::<_, L>(value) {
+    match decode_traced::<L>(&value) {
         Ok(list) => Ok((list, rejected)),
         Err(e) => Err(page_error(e.path().to_string(), e.inner().to_string())),
+    }
+}
+
+/// Decodes `value` as `T` with plain serde first, and traces the JSON path (which costs on
+/// every field) only when that fails, to say where.
+fn decode_traced<T: DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    match <T as serde::Deserialize>::deserialize(value) {
+        Ok(t) => Ok(t),
+        Err(_) => serde_path_to_error::deserialize(value),
     }
 }
 
