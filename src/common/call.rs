@@ -212,15 +212,14 @@ where
     T: DeserializeOwned,
     E: ErrorBody,
 {
-    let scope = CallScope::new(overrides);
-    let result = scope.clone().run(call).await;
-    let report = scope.take_report();
+    let (result, report) = CallScope::new(overrides).run(call).await;
     match result {
         Ok(value) => Ok(Got::Value(value.into_inner())),
         Err(e) => {
             let attempts = report.attempts;
             let op = report.operation.or(op);
-            map_error::<T, E>(rt, op, e, report)
+            // Boxed: the error path's state would otherwise sit in every call's future.
+            Box::pin(map_error::<T, E>(rt, op, e, report))
                 .await
                 .map_err(|e| e.with_attempts(attempts))
         }
@@ -441,9 +440,7 @@ where
     E: ErrorBody,
     F: Future<Output = Result<ResponseValue<L>, GenError<E>>>,
 {
-    let scope = CallScope::new(Overrides::default());
-    let result = scope.clone().run(call).await;
-    let report = scope.take_report();
+    let (result, report) = CallScope::new(Overrides::default()).run(call).await;
     let attempts = report.attempts;
     let error = match result {
         Ok(value) => return Ok((value.into_inner(), Vec::new())),
@@ -823,9 +820,7 @@ pub(crate) fn provider_error_as<E: ErrorBody + DeserializeOwned>(
 /// Runs a generated command in a call scope and says what its call came to.
 #[cfg(feature = "cli")]
 pub(crate) async fn run_generated<F: Future>(rt: &Runtime, command: F) -> (F::Output, Outcome) {
-    let scope = CallScope::new(Overrides::default());
-    let output = scope.clone().run(command).await;
-    let mut report = scope.take_report();
+    let (output, mut report) = CallScope::new(Overrides::default()).run(command).await;
     let outcome = match report.captured.take() {
         None => Outcome::Done,
         Some(failure) => {

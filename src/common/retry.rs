@@ -138,8 +138,9 @@ pub(crate) enum Outcome {
 pub(crate) struct Attempt {
     /// This attempt's number, from 1 (credential renewals are not counted).
     pub number: u32,
-    /// Time spent on the call so far.
-    pub elapsed: Duration,
+    /// When the call's first attempt began (the time spent is read only when a retry is
+    /// considered).
+    pub started: tokio::time::Instant,
     /// Whether the request may be sent again (its operation's [`Retry`] class).
     pub repeatable: bool,
     /// Whether it is a write (anything but GET, HEAD, OPTIONS).
@@ -206,7 +207,7 @@ pub(crate) fn decide(outcome: Outcome, attempt: Attempt, policy: &RetryPolicy) -
             };
         }
     };
-    if attempt.number >= policy.max_attempts || attempt.elapsed + wait >= policy.budget {
+    if attempt.number >= policy.max_attempts || attempt.started.elapsed() + wait >= policy.budget {
         return Decision::GiveUp {
             may_have_been_applied: maybe_applied,
         };
@@ -310,7 +311,7 @@ mod tests {
     fn attempt(number: u32, repeatable: bool, write: bool) -> Attempt {
         Attempt {
             number,
-            elapsed: Duration::ZERO,
+            started: tokio::time::Instant::now(),
             repeatable,
             write,
             can_renew: true,
@@ -421,7 +422,7 @@ mod tests {
         );
         // Out of time.
         let mut late = attempt(1, true, false);
-        late.elapsed = p.budget;
+        late.started = tokio::time::Instant::now() - p.budget;
         assert_eq!(
             decide(answered(503), late, &p),
             Decision::GiveUp {

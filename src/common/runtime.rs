@@ -326,10 +326,12 @@ pub(crate) struct Overrides {
     pub timeout: Option<Duration>,
 }
 
-#[derive(Clone)]
+/// The per-call context the hooks see (a task-local while the call runs): what the facade
+/// changes and what happened. A `RefCell`, not a shared lock: the scope belongs to one task, and
+/// the report is taken back out of the finished future ([`CallScope::run`]).
 pub(crate) struct CallScope {
-    pub overrides: Overrides,
-    pub report: Arc<Mutex<Report>>,
+    overrides: Overrides,
+    report: std::cell::RefCell<Report>,
 }
 
 tokio::task_local! {
@@ -340,22 +342,29 @@ impl CallScope {
     pub(crate) fn new(overrides: Overrides) -> Self {
         Self {
             overrides,
-            report: Arc::default(),
+            report: std::cell::RefCell::default(),
         }
     }
 
-    /// Runs `fut` with this scope visible to the hooks.
-    pub(crate) async fn run<F: std::future::Future>(self, fut: F) -> F::Output {
-        CALL.scope(self, fut).await
-    }
-
-    pub(crate) fn take_report(&self) -> Report {
-        std::mem::take(&mut *lock(&self.report))
+    /// Runs `fut` with this scope visible to the hooks; gives back its output and the report.
+    pub(crate) async fn run<F: std::future::Future>(self, fut: F) -> (F::Output, Report) {
+        let mut scoped = std::pin::pin!(CALL.scope(self, fut));
+        let output = scoped.as_mut().await;
+        let report = scoped
+            .as_mut()
+            .take_value()
+            .map(|scope| scope.report.into_inner())
+            .unwrap_or_default();
+        (output, report)
     }
 }
 
 pub(crate) fn with_report(f: impl FnOnce(&mut Report)) {
-    let _ = CALL.try_with(|scope| f(&mut lock(&scope.report)));
+    let _ = CALL.try_with(|scope| {
+        if let Ok(mut report) = scope.report.try_borrow_mut() {
+            f(&mut report);
+        }
+    });
 }
 
 fn overrides() -> Overrides {
@@ -494,11 +503,27 @@ pub(crate) async fn pre(
     if let Some(auth) = &rt.auth {
         auth.authorize(request).await.map_err(hook_failed)?;
     }
-    let paced = Instant::now();
-    let acquired = rt.pacer.acquire(request.method()).await;
-    rt.stats.paced(paced.elapsed());
-    acquired.map_err(hook_failed)?;
+    acquire(rt, request.method()).await.map_err(hook_failed)?;
     Ok(())
+}
+
+/// Waits for the pacer, counting the time it made the call wait; a pacer that lets the call
+/// through at once (the usual case) is not timed.
+async fn acquire(rt: &Runtime, method: &Method) -> Result<(), Error> {
+    let mut acquire = rt.pacer.acquire(method);
+    if let std::task::Poll::Ready(acquired) = futures::poll!(&mut acquire) {
+        return acquired;
+    }
+    let paced = Instant::now();
+    let acquired = acquire.await;
+    rt.stats.paced(paced.elapsed());
+    acquired
+}
+
+/// Waits before a retry: the backoff, then the pacer.
+async fn before_retry(rt: &Runtime, method: &Method, wait: Duration) -> Result<(), Error> {
+    tokio::time::sleep(wait).await;
+    acquire(rt, method).await
 }
 
 fn is_write(method: &Method) -> bool {
@@ -506,12 +531,17 @@ fn is_write(method: &Method) -> bool {
 }
 
 /// Sends a request with retries, 401 renewal and tracing.
-pub(crate) async fn exec(
-    rt: &Runtime,
-    http: &reqwest::Client,
+///
+/// Not an `async fn`: the retry loop is boxed here, before the generated code awaits it, so
+/// the generated future holds a pointer instead of reserving room for the loop's state (kilobytes
+/// copied whenever that future moves; a raw call awaited on a thread's stack in a debug build
+/// also overflows it otherwise).
+pub(crate) fn exec<'a>(
+    rt: &'a Runtime,
+    http: &'a reqwest::Client,
     request: Request,
     operation: &'static str,
-) -> reqwest::Result<Response> {
+) -> BoxFuture<'a, reqwest::Result<Response>> {
     let span = tracing::debug_span!(
         "brcommerce.call",
         provider = rt.provider.id(),
@@ -523,9 +553,7 @@ pub(crate) async fn exec(
         duration_ms = tracing::field::Empty,
     );
     let op = rt.operation(operation);
-    // Boxed: the retry loop's state is large, and the generated futures embed this one (a
-    // raw call awaited on a thread's stack in a debug build overflows it otherwise).
-    Box::pin(exec_inner(rt, http, request, op).instrument(span)).await
+    Box::pin(exec_inner(rt, http, request, op).instrument(span))
 }
 
 async fn exec_inner(
@@ -625,7 +653,7 @@ async fn exec_inner(
             seen,
             retry::Attempt {
                 number: attempt,
-                elapsed: started.elapsed(),
+                started,
                 repeatable,
                 write,
                 can_renew: !renewed && rt.auth.is_some(),
@@ -673,11 +701,8 @@ async fn exec_inner(
             break result;
         }
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
-        tokio::time::sleep(wait).await;
-        let paced = Instant::now();
-        let acquired = rt.pacer.acquire(next.method()).await;
-        rt.stats.paced(paced.elapsed());
-        if let Err(e) = acquired {
+        // Boxed: a retry is rare, and the timer's state would otherwise sit in every call's future.
+        if let Err(e) = Box::pin(before_retry(rt, next.method(), wait)).await {
             // The pacer refused (e.g. a shared limiter failing closed): report the last
             // failure rather than send unpaced.
             with_report(|r| r.hook_error = Some(e));
@@ -687,10 +712,13 @@ async fn exec_inner(
         request = next;
     };
 
-    span.record("attempts", attempt);
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
-    if let Ok(response) = &outcome {
-        span.record("status", response.status().as_u16());
+    // Nothing listens to a disabled span: the clock is not read for it.
+    if !span.is_disabled() {
+        span.record("attempts", attempt);
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Ok(response) = &outcome {
+            span.record("status", response.status().as_u16());
+        }
     }
     outcome
 }
@@ -700,7 +728,7 @@ fn report_refused() -> bool {
 }
 
 fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
-    CALL.try_with(|scope| f(&lock(&scope.report)))
+    CALL.try_with(|scope| scope.report.try_borrow().map(|r| f(&r)).unwrap_or_default())
         .unwrap_or_default()
 }
 
