@@ -162,7 +162,8 @@ pub(crate) enum Decision {
     GiveUp { may_have_been_applied: bool },
 }
 
-/// The retry decision, pure: the attempt loop in the runtime does the I/O and the bookkeeping.
+/// The retry decision, without I/O: the attempt loop in the runtime does the I/O and the
+/// bookkeeping. The clock is read here, and only when a retry is considered (the time budget).
 pub(crate) fn decide(outcome: Outcome, attempt: Attempt, policy: &RetryPolicy) -> Decision {
     // Whether the request may have been applied if it is not sent again.
     let maybe_applied = attempt.write
