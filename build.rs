@@ -83,6 +83,19 @@ fn main() {
             }
         }
     }
+    // The reference client of the overhead bench (progenitor alone, see `generate::plain`); the
+    // library never includes it. Absent from a trimmed package, where nothing needs it.
+    let bench_spec = Path::new("benches/support/stock.yaml");
+    println!("cargo:rerun-if-changed={}", bench_spec.display());
+    if let Ok(text) = fs::read_to_string(bench_spec) {
+        match generate::plain(&text) {
+            Ok(code) => write_if_changed(&out_dir.join("bench_stock.rs"), &code),
+            Err(msg) => {
+                report(bench_spec, &msg);
+                failed = true;
+            }
+        }
+    }
     if failed {
         std::process::exit(1);
     }
