@@ -63,6 +63,50 @@ mod ecomdc {
         assert_eq!(server.count(), 3);
     }
 
+    /// Lets the first request through and refuses every later one, as a shared limiter that
+    /// became unreachable and fails closed would.
+    #[derive(Debug, Default)]
+    struct FirstOnly(std::sync::atomic::AtomicU32);
+
+    impl brcommerce::common::ratelimit::Pacer for FirstOnly {
+        fn acquire<'a>(
+            &'a self,
+            _method: &'a reqwest::Method,
+        ) -> futures::future::BoxFuture<'a, Result<(), brcommerce::Error>> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if n == 0 {
+                    return Ok(());
+                }
+                Err(brcommerce::Error::new(
+                    brcommerce::Provider::Ecomdc,
+                    "pacer",
+                    ErrorKind::SharedState {
+                        message: "limiter unreachable".into(),
+                    },
+                ))
+            })
+        }
+        fn pause(&self, _wait: Duration) {}
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_a_retry_the_pacer_refuses_is_not_sent_and_reports_the_last_answer() {
+        let server = ScriptServer::start(vec![Step::text(503, "busy"), stock(8)]).await;
+        let c = Client::builder(Credentials::new("1", "secret-token"))
+            .base_url(&server.base_url)
+            .pacer(std::sync::Arc::new(FirstOnly::default()))
+            .retry(fast_retry())
+            .build()
+            .unwrap();
+        let err = c.stock("A").await.unwrap_err();
+        // Not sent unpaced: the server saw the first request only.
+        assert_eq!(server.count(), 1);
+        assert_eq!(err.operation(), "get_stock");
+        assert_eq!(err.status(), Some(503), "{err:?}");
+        assert_eq!(err.attempts(), 1, "{err:?}");
+    }
+
     #[tokio::test]
     async fn fault_ecomdc_retry_after_as_an_http_date_is_honoured() {
         let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));

@@ -520,10 +520,22 @@ async fn acquire(rt: &Runtime, method: &Method) -> Result<(), Error> {
     acquired
 }
 
-/// Waits before a retry: the backoff, then the pacer.
-async fn before_retry(rt: &Runtime, method: &Method, wait: Duration) -> Result<(), Error> {
+/// What a failed renewal or retry wait gives back: the error, and the last answer to report.
+type Stopped = (Error, reqwest::Result<Response>);
+
+/// Waits before a retry (the backoff, then the pacer) and gives back the request to send; the
+/// last answer is dropped once the wait succeeded.
+async fn before_retry(
+    rt: &Runtime,
+    next: Box<Request>,
+    wait: Duration,
+    last: reqwest::Result<Response>,
+) -> Result<Box<Request>, Stopped> {
     tokio::time::sleep(wait).await;
-    acquire(rt, method).await
+    match acquire(rt, next.method()).await {
+        Ok(()) => Ok(next),
+        Err(e) => Err((e, last)),
+    }
 }
 
 fn is_write(method: &Method) -> bool {
@@ -576,15 +588,15 @@ async fn exec_inner(
     });
     let repeatable = class.allows_repeat(request.headers().contains_key(&IDEMPOTENCY_KEY));
     let started = tokio::time::Instant::now();
-    let span = tracing::Span::current();
     let mut attempt: u32 = 0;
     let mut renewed = false;
 
     let outcome = loop {
         attempt += 1;
-        // Keep a copy for a possible retry or renewal; bodies here are always in memory.
+        // Keep a copy for a possible retry or renewal; bodies here are always in memory. Boxed,
+        // so that it takes a pointer's room in this future while the answer is awaited.
         let spare = if attempt < policy.max_attempts || (!renewed && rt.auth.is_some()) {
-            spare_of(&request)
+            spare_of(&request).map(Box::new)
         } else {
             None
         };
@@ -596,19 +608,22 @@ async fn exec_inner(
             rt.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
         // Where the request went, to check the answer came from the same origin: the spare's
-        // URL when there is a spare (no copy), else a copy.
+        // URL when there is a spare (no copy), else a boxed copy (a pointer's room here).
         let kept;
         let sent: &url::Url = match &spare {
             Some(spare) => spare.url(),
             None => {
-                kept = request.url().clone();
+                kept = Box::new(request.url().clone());
                 &kept
             }
         };
         // The whole answer is read here, inside the retry loop, so a connection that breaks
         // in the middle of the body is retried like any other transport failure.
+        // The answer's reading is boxed (its state is ~900 bytes): this future then stays under
+        // 1 KiB, the largest block glibc's allocator serves from its per-thread cache; a larger
+        // box takes its slow path, ~1k instructions more per call (BENCHMARKS.md §1).
         let result = match http.execute(request).await {
-            Ok(response) => read_answer(rt, response, sent, op).await,
+            Ok(response) => Box::pin(read_answer(rt, response, sent, op)).await,
             Err(e) => Err(e),
         };
         with_report(|r| r.attempts += 1);
@@ -674,19 +689,21 @@ async fn exec_inner(
                 break result;
             }
             retry::Decision::Renew => {
-                let (Some(auth), Some(mut next)) = (&rt.auth, spare) else {
+                let (Some(auth), Some(next)) = (&rt.auth, spare) else {
                     break result;
                 };
                 renewed = true;
                 rt.stats.renewals.fetch_add(1, Ordering::Relaxed);
-                match renew_and_authorize(auth.as_ref(), &mut next).await {
-                    Ok(()) => {
+                // Boxed, with the copy and the last answer moved in: a renewal is rare, and
+                // none of them then sits in every call's future.
+                match Box::pin(renew_and_authorize(auth.as_ref(), next, result)).await {
+                    Ok(next) => {
                         // A renewal is not a retry of a failure: it does not count.
                         attempt -= 1;
-                        request = next;
+                        request = *next;
                         continue;
                     }
-                    Err(e) => {
+                    Err((e, result)) => {
                         with_report(|r| r.hook_error = Some(e));
                         break result;
                     }
@@ -701,18 +718,21 @@ async fn exec_inner(
             break result;
         }
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
-        // Boxed: a retry is rare, and the timer's state would otherwise sit in every call's future.
-        if let Err(e) = Box::pin(before_retry(rt, next.method(), wait)).await {
-            // The pacer refused (e.g. a shared limiter failing closed): report the last
-            // failure rather than send unpaced.
-            with_report(|r| r.hook_error = Some(e));
-            break result;
+        // Boxed, with the copy and the last answer moved in: a retry is rare, and neither they
+        // nor the timer's state then sit in every call's future.
+        match Box::pin(before_retry(rt, next, wait, result)).await {
+            Ok(next) => request = *next,
+            Err((e, result)) => {
+                // The pacer refused (e.g. a shared limiter failing closed): report the last
+                // failure rather than send unpaced.
+                with_report(|r| r.hook_error = Some(e));
+                break result;
+            }
         }
-        drop(result);
-        request = next;
     };
 
     // Nothing listens to a disabled span: the clock is not read for it.
+    let span = tracing::Span::current();
     if !span.is_disabled() {
         span.record("attempts", attempt);
         span.record("duration_ms", started.elapsed().as_millis() as u64);
@@ -891,9 +911,21 @@ async fn buffered(
     Ok(Response::from(rebuilt))
 }
 
-async fn renew_and_authorize(auth: &dyn Authenticator, next: &mut Request) -> Result<(), Error> {
-    auth.renew(next).await?;
-    auth.authorize(next).await
+/// Renews the credentials after a 401 and authorizes the copy to send again with them; the
+/// last answer (the 401) is given back if that fails.
+async fn renew_and_authorize(
+    auth: &dyn Authenticator,
+    mut next: Box<Request>,
+    last: reqwest::Result<Response>,
+) -> Result<Box<Request>, Stopped> {
+    let renewed = match auth.renew(&next).await {
+        Ok(()) => auth.authorize(&mut next).await,
+        Err(e) => Err(e),
+    };
+    match renewed {
+        Ok(()) => Ok(next),
+        Err(e) => Err((e, last)),
+    }
 }
 
 /// `reqwest::Error::without_url` by reference, for logging.
