@@ -181,16 +181,7 @@ fn run(variant: &str, calls: usize) {
                     client.set_stock("A", 5).await.unwrap();
                 }
                 "reqwest PUT" => put_stock_by_hand(&http, &base).await,
-                "raw GET" => {
-                    let stock = client
-                        .raw()
-                        .get_stock()
-                        .referencia("A")
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(stock.into_inner().estoque.value(), Some(22))
-                }
+                "raw GET" => assert_eq!(support::raw_stock(&client).await, Some(22)),
                 "progenitor GET" => {
                     let stock = plain.get_stock().referencia("A").send().await.unwrap();
                     assert_eq!(stock.into_inner().estoque, Some(22))

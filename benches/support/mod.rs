@@ -39,6 +39,18 @@ pub struct Stock {
     pub estoque: i64,
 }
 
+/// The stock GET through the generated client and its hooks, without the facade (`raw()`).
+pub async fn raw_stock(client: &brcommerce::ecomdc::Client) -> Option<i64> {
+    let stock = client
+        .raw()
+        .get_stock()
+        .referencia("A")
+        .send()
+        .await
+        .unwrap();
+    stock.into_inner().estoque.value()
+}
+
 /// A GET by hand with reqwest + serde_json: the headers the client sends, the body decoded.
 pub async fn get_by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: String) -> T {
     http.get(url)
