@@ -135,11 +135,12 @@ fn run(variant: &str, calls: usize) {
         .unwrap()
     });
     // The same request as the client sends: same headers, same per-request timeout.
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .user_agent(concat!("brcommerce/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap();
+    let http_builder = || {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("brcommerce/", env!("CARGO_PKG_VERSION")))
+    };
+    let http = http_builder().build().unwrap();
     // progenitor's client as its users set it up: the account headers as the HTTP client's
     // default headers.
     let plain = {
@@ -149,12 +150,7 @@ fn run(variant: &str, calls: usize) {
             "x-Token",
             reqwest::header::HeaderValue::from_static("token"),
         );
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .user_agent(concat!("brcommerce/", env!("CARGO_PKG_VERSION")))
-            .default_headers(headers)
-            .build()
-            .unwrap();
+        let http = http_builder().default_headers(headers).build().unwrap();
         plain_progenitor::Client::new_with_client(&base, http)
     };
     rt.block_on(async {

@@ -53,10 +53,8 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
     let decoders = decoders_module(&doc);
     let spec = without_handwritten(spec);
 
-    let mut settings = GenerationSettings::default();
+    let mut settings = interface();
     settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
         .with_inner_type(quote_path(
             "std::sync::Arc<crate::common::runtime::Runtime>",
         ))
@@ -96,13 +94,20 @@ pub fn generate(provider: &str, text: &str, cli: bool) -> Result<(String, Option
 pub fn plain(text: &str) -> Result<String, String> {
     let spec: openapiv3::OpenAPI =
         yaml_serde::from_str(text).map_err(|e| format!("not a valid OpenAPI document: {e}"))?;
+    let settings = interface();
+    pretty(run_generator(|| {
+        Generator::new(&settings).generate_tokens(&spec)
+    })?)
+}
+
+/// The interface every generated client has (the providers' and the bench's reference): one
+/// builder per operation, all operations on one `Client`.
+fn interface() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged);
-    pretty(run_generator(|| {
-        Generator::new(&settings).generate_tokens(&spec)
-    })?)
+    settings
 }
 
 /// Runs progenitor, turning its panics into messages.
