@@ -124,14 +124,20 @@ where
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
-    let op = op.or_else(|| operation_of::<F>(rt));
     // Boxed once here: the call's whole state (the generated future, the scope, the error
-    // mapping) then moves up the caller's futures as a pointer, not by value.
-    let fut = Box::pin(run_boxed(rt, op, overrides, Box::pin(call)));
+    // mapping) then moves up the caller's futures as a pointer, not by value. The operation is
+    // taken from the call's type only when an error needs its name.
+    let fut = Box::pin(run_boxed(
+        rt,
+        op,
+        operation_of::<F>,
+        overrides,
+        Box::pin(call),
+    ));
     async move {
         match fut.await? {
             Got::Value(v) => Ok(v),
-            Got::Unread(u) => Err(unread_error(rt, op, u)),
+            Got::Unread(u) => Err(unread_error(rt, op.or_else(|| operation_of::<F>(rt)), u)),
         }
     }
 }
@@ -148,10 +154,14 @@ where
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
-    let op = op.or_else(|| operation_of::<F>(rt));
-    // Boxed once here: the call's whole state (the generated future, the scope, the error
-    // mapping) then moves up the caller's futures as a pointer, not by value.
-    let fut = Box::pin(run_boxed(rt, op, overrides, Box::pin(call)));
+    // Boxed once here, as in `run`.
+    let fut = Box::pin(run_boxed(
+        rt,
+        op,
+        operation_of::<F>,
+        overrides,
+        Box::pin(call),
+    ));
     async move {
         Ok(match fut.await? {
             Got::Value(v) => Written::Stored(v),
@@ -202,9 +212,12 @@ fn unread_error(rt: &Runtime, op: Option<&'static Operation>, u: Unread) -> Erro
     if write { e.applied() } else { e }
 }
 
+/// Runs the call in its scope and maps its error. `op` names the operation for errors the
+/// hooks did not see, else `of_type` (the operation read from the call's type, only then).
 async fn run_boxed<T, E>(
     rt: &Runtime,
     op: Option<&'static Operation>,
+    of_type: fn(&Runtime) -> Option<&'static Operation>,
     overrides: Overrides,
     call: Generated<'_, T, E>,
 ) -> Result<Got<T>, Error>
@@ -217,7 +230,7 @@ where
         Ok(value) => Ok(Got::Value(value.into_inner())),
         Err(e) => {
             let attempts = report.attempts;
-            let op = report.operation.or(op);
+            let op = report.operation.or(op).or_else(|| of_type(rt));
             // Boxed: the error path's state would otherwise sit in every call's future.
             Box::pin(map_error::<T, E>(rt, op, e, report))
                 .await

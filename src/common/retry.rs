@@ -421,11 +421,13 @@ mod tests {
                 may_have_been_applied: true
             }
         );
-        // Out of time.
+        // Out of time (a budget of 1 ms already spent: `now - 60 s` would panic on a machine
+        // up for less than a minute).
+        let short = p.clone().budget(Duration::from_millis(1));
         let mut late = attempt(1, true, false);
-        late.started = tokio::time::Instant::now() - p.budget;
+        late.started = tokio::time::Instant::now() - short.budget;
         assert_eq!(
-            decide(answered(503), late, &p),
+            decide(answered(503), late, &short),
             Decision::GiveUp {
                 may_have_been_applied: false
             }
