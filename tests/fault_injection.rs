@@ -49,6 +49,38 @@ mod ecomdc {
         assert_eq!(server.count(), 2);
     }
 
+    /// Splits `text` into pieces of `n` bytes (ASCII only).
+    fn pieces(text: &str, n: usize) -> Vec<String> {
+        text.as_bytes()
+            .chunks(n)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_an_answer_read_in_pieces_is_read_whole() {
+        // A 200 in three-byte chunks: every piece counts, in order.
+        let body = json!({"estoque": 1234567}).to_string();
+        let server = ScriptServer::start(vec![Step::Chunked {
+            status: 200,
+            parts: pieces(&body, 3),
+        }])
+        .await;
+        assert_eq!(client(&server).stock("A").await.unwrap(), 1234567);
+
+        // An error answer in pieces: its excerpt holds the whole body.
+        let body = r#"{"message":"item not found in this store"}"#;
+        let server = ScriptServer::start(vec![Step::Chunked {
+            status: 404,
+            parts: pieces(body, 4),
+        }])
+        .await;
+        let err = client(&server).stock("A").await.unwrap_err();
+        let provider = err.provider_error().expect("a provider error");
+        assert_eq!(provider.status, 404);
+        assert_eq!(provider.body.as_deref(), Some(body), "{err}");
+    }
+
     #[tokio::test]
     async fn fault_ecomdc_read_survives_gateway_errors() {
         let server = ScriptServer::start(vec![

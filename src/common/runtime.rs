@@ -565,7 +565,12 @@ pub(crate) fn exec<'a>(
         duration_ms = tracing::field::Empty,
     );
     let op = rt.operation(operation);
-    Box::pin(exec_inner(rt, http, request, op).instrument(span))
+    // A span nothing listens to is not entered and left on every poll.
+    if span.is_disabled() {
+        Box::pin(exec_inner(rt, http, request, op, false))
+    } else {
+        Box::pin(exec_inner(rt, http, request, op, true).instrument(span))
+    }
 }
 
 async fn exec_inner(
@@ -573,6 +578,7 @@ async fn exec_inner(
     http: &reqwest::Client,
     mut request: Request,
     op: Option<&'static Operation>,
+    traced: bool,
 ) -> reqwest::Result<Response> {
     let overrides = overrides();
     let policy = rt.options.retry.as_ref().unwrap_or(&rt.retry);
@@ -732,8 +738,8 @@ async fn exec_inner(
     };
 
     // Nothing listens to a disabled span: the clock is not read for it.
-    let span = tracing::Span::current();
-    if !span.is_disabled() {
+    if traced {
+        let span = tracing::Span::current();
         span.record("attempts", attempt);
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         if let Ok(response) = &outcome {
@@ -872,39 +878,46 @@ async fn buffered(
     }
     // The chunks are kept as they come (no copy while reading, so an answer that runs over the
     // limit never holds more than the limit) and joined once at the end; a one-chunk answer,
-    // the usual case, is not copied at all.
+    // the usual case, is neither copied nor put in a list (the list allocates only when a
+    // second chunk comes).
     let limit_bytes = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut chunks: Vec<bytes::Bytes> = Vec::new();
+    let mut body = bytes::Bytes::new();
+    let mut more: Vec<bytes::Bytes> = Vec::new();
     let mut read = 0usize;
     while let Some(chunk) = response.chunk().await? {
         read += chunk.len();
         if read > limit_bytes {
-            drop(chunks);
+            drop((body, more));
             return refuse(Refusal::TooLarge {
                 limit,
                 status: real.as_u16(),
             });
         }
-        chunks.push(chunk);
-    }
-    let body = match chunks.len() {
-        0 => bytes::Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut all = bytes::BytesMut::with_capacity(read);
-            for chunk in chunks {
-                all.extend_from_slice(&chunk);
-            }
-            all.freeze()
+        if body.is_empty() {
+            // Nothing read yet (an empty chunk holds nothing to keep).
+            body = chunk;
+        } else {
+            more.push(chunk);
         }
-    };
+    }
+    if !more.is_empty() {
+        let mut all = bytes::BytesMut::with_capacity(read);
+        all.extend_from_slice(&body);
+        for chunk in more {
+            all.extend_from_slice(&chunk);
+        }
+        body = all.freeze();
+    }
     inspect(&body);
     let failed = real.is_client_error() || real.is_server_error();
     with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
-    let mut rebuilt = http::Response::builder()
-        .url(url)
-        .body(body.clone())
-        .unwrap_or_else(|_| http::Response::new(body));
+    // The URL goes in through the builder (the one public way to set it); the body is added
+    // after, so it is neither cloned nor lost should the builder fail (it cannot: the URL is its
+    // only setting), in which case reqwest gives the answer a placeholder URL.
+    let mut rebuilt = match http::Response::builder().url(url).body(()) {
+        Ok(with_url) => with_url.map(|()| body),
+        Err(_) => http::Response::new(body),
+    };
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;

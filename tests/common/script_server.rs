@@ -24,6 +24,9 @@ pub enum Step {
     CloseMidBody,
     /// Wait, then answer as the next field says.
     Stall(Duration, Box<Step>),
+    /// Answer with a JSON content type and a chunked body (no length announced), each part
+    /// written and flushed on its own after a short pause, so the client reads it in pieces.
+    Chunked { status: u16, parts: Vec<String> },
 }
 
 impl Step {
@@ -199,6 +202,20 @@ fn act(
             Step::CloseMidBody => {
                 let out = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"partial\":";
                 let _ = stream.write_all(out.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+            Step::Chunked { status, parts } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                for part in parts {
+                    let chunk = format!("{:x}\r\n{part}\r\n", part.len());
+                    let _ = stream.write_all(chunk.as_bytes()).await;
+                    let _ = stream.flush().await;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let _ = stream.write_all(b"0\r\n\r\n").await;
                 let _ = stream.shutdown().await;
             }
             Step::Stall(d, then) => {
