@@ -566,10 +566,12 @@ pub(crate) fn exec<'a>(
     );
     let op = rt.operation(operation);
     // A span nothing listens to is not entered and left on every poll.
-    if span.is_disabled() {
-        Box::pin(exec_inner(rt, http, request, op, false))
+    let traced = !span.is_disabled();
+    let inner = exec_inner(rt, http, request, op, traced);
+    if traced {
+        Box::pin(inner.instrument(span))
     } else {
-        Box::pin(exec_inner(rt, http, request, op, true).instrument(span))
+        Box::pin(inner)
     }
 }
 
