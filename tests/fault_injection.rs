@@ -7,6 +7,10 @@
 mod common;
 
 #[cfg(feature = "ecomdc")]
+#[path = "support/logs.rs"]
+mod log_capture;
+
+#[cfg(feature = "ecomdc")]
 mod ecomdc {
     use std::time::{Duration, Instant, SystemTime};
 
@@ -79,6 +83,32 @@ mod ecomdc {
         let provider = err.provider_error().expect("a provider error");
         assert_eq!(provider.status, 404);
         assert_eq!(provider.body.as_deref(), Some(body), "{err}");
+    }
+
+    #[tokio::test]
+    async fn fault_ecomdc_the_call_span_records_attempts_and_status() {
+        use tracing_subscriber::fmt::format::FmtSpan;
+        // A subscriber for this test's thread only (the runtime here is single-threaded).
+        let captured = super::log_capture::Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("brcommerce=debug"))
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let server = ScriptServer::start(vec![Step::text(502, "bad gateway"), stock(3)]).await;
+        assert_eq!(client(&server).stock("A").await.unwrap(), 3);
+        let text = captured.text();
+        let close = text
+            .lines()
+            .find(|l| l.contains("brcommerce.call") && l.contains("close"))
+            .unwrap_or_else(|| panic!("no closed call span in:\n{text}"));
+        assert!(close.contains("operation=\"get_stock\""), "{close}");
+        assert!(close.contains("attempts=2"), "{close}");
+        assert!(close.contains("status=200"), "{close}");
+        assert!(close.contains("duration_ms="), "{close}");
     }
 
     #[tokio::test]
