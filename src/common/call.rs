@@ -17,6 +17,7 @@ use crate::common::ops::Operation;
 use crate::common::runtime::{CallScope, Overrides, Refusal, Report, Runtime};
 use crate::common::secret::TransportError;
 use crate::common::shapes;
+use tokio::task::futures::TaskLocalFuture;
 
 /// Turns a provider's typed error body into a [`ProviderError`].
 pub(crate) trait ErrorBody {
@@ -100,11 +101,6 @@ impl<T> Written<T> {
     }
 }
 
-/// A generated call, boxed as soon as it is handed over so the large generated future is not
-/// copied again on its way in.
-type Generated<'a, T, E> =
-    std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a>>;
-
 /// What a call came to: the decoded answer, or a success answer that did not decode.
 enum Got<T> {
     Value(T),
@@ -124,22 +120,13 @@ where
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
-    // Boxed once here: the call's whole state (the generated future, the scope, the error
-    // mapping) then moves up the caller's futures as a pointer, not by value. The operation is
-    // taken from the call's type only when an error needs its name.
-    let fut = Box::pin(run_boxed(
-        rt,
-        op,
-        operation_of::<F>,
-        overrides,
-        Box::pin(call),
-    ));
-    async move {
-        match fut.await? {
-            Got::Value(v) => Ok(v),
-            Got::Unread(u) => Err(unread_error(rt, op.or_else(|| operation_of::<F>(rt)), u)),
-        }
-    }
+    // The generated future is held in place, not boxed: it is larger than the blocks glibc's
+    // allocator serves from its per-thread cache, and a box of it takes the slow path (~1k
+    // instructions per call, more than moving it into the caller's future; BENCHMARKS.md §1).
+    Scoped::new(rt, op, overrides, call, |rt, op, got| match got {
+        Got::Value(v) => Ok(v),
+        Got::Unread(u) => Err(unread_error(rt, op, u)),
+    })
 }
 
 /// Runs a generated write: a success status is never an error, whatever its body.
@@ -154,20 +141,13 @@ where
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
-    // Boxed once here, as in `run`.
-    let fut = Box::pin(run_boxed(
-        rt,
-        op,
-        operation_of::<F>,
-        overrides,
-        Box::pin(call),
-    ));
-    async move {
-        Ok(match fut.await? {
+    // Held in place, as in `run`.
+    Scoped::new(rt, op, overrides, call, |_, _, got| {
+        Ok(match got {
             Got::Value(v) => Written::Stored(v),
             Got::Unread(u) => Written::Unread(u),
         })
-    }
+    })
 }
 
 /// The operation of a generated call, from the type of its `send` future
@@ -212,29 +192,96 @@ fn unread_error(rt: &Runtime, op: Option<&'static Operation>, u: Unread) -> Erro
     if write { e.applied() } else { e }
 }
 
-/// Runs the call in its scope and maps its error. `op` names the operation for errors the
-/// hooks did not see, else `of_type` (the operation read from the call's type, only then).
-async fn run_boxed<T, E>(
-    rt: &Runtime,
-    op: Option<&'static Operation>,
-    of_type: fn(&Runtime) -> Option<&'static Operation>,
-    overrides: Overrides,
-    call: Generated<'_, T, E>,
-) -> Result<Got<T>, Error>
+/// What `run` or `run_write` makes of a call's result.
+type Finish<T, U> = fn(&Runtime, Option<&'static Operation>, Got<T>) -> Result<U, Error>;
+
+/// The error mapping of a failed call (boxed: rare, and its state would otherwise sit in every
+/// call's future).
+type Mapping<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<Got<T>, Error>> + Send + 'a>>;
+
+pin_project_lite::pin_project! {
+    /// A generated call running in its scope: maps its error and hands what it came to to
+    /// `finish`. Written by hand rather than as an `async fn` taking the call, whose future
+    /// would hold the generated future twice (the argument and the awaited copy: rustc does not
+    /// overlap them), ~4 KiB instead of ~2.
+    struct Scoped<'a, F, T, U> {
+        #[pin]
+        call: TaskLocalFuture<CallScope, F>,
+        rt: &'a Runtime,
+        // Names the operation for errors the hooks did not see, else the call's type does
+        // (only then).
+        op: Option<&'static Operation>,
+        finish: Finish<T, U>,
+        attempts: u32,
+        mapping: Option<Mapping<'a, T>>,
+    }
+}
+
+impl<'a, F, T, U> Scoped<'a, F, T, U> {
+    fn new(
+        rt: &'a Runtime,
+        op: Option<&'static Operation>,
+        overrides: Overrides,
+        call: F,
+        finish: Finish<T, U>,
+    ) -> Self
+    where
+        F: Future,
+    {
+        Self {
+            call: CallScope::new(overrides).enter(call),
+            rt,
+            op,
+            finish,
+            attempts: 0,
+            mapping: None,
+        }
+    }
+}
+
+impl<'a, F, T, E, U> Future for Scoped<'a, F, T, U>
 where
-    T: DeserializeOwned,
-    E: ErrorBody,
+    T: DeserializeOwned + Send + 'a,
+    E: ErrorBody + Send + 'a,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
 {
-    let (result, report) = CallScope::new(overrides).run(call).await;
-    match result {
-        Ok(value) => Ok(Got::Value(value.into_inner())),
-        Err(e) => {
-            let attempts = report.attempts;
-            let op = report.operation.or(op).or_else(|| of_type(rt));
-            // Boxed: the error path's state would otherwise sit in every call's future.
-            Box::pin(map_error::<T, E>(rt, op, e, report))
-                .await
-                .map_err(|e| e.with_attempts(attempts))
+    type Output = Result<U, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::{Poll, ready};
+        let mut this = self.project();
+        let rt = *this.rt;
+        loop {
+            if let Some(mapping) = this.mapping.as_mut() {
+                let mapped = ready!(mapping.as_mut().poll(cx));
+                *this.mapping = None;
+                return Poll::Ready(match mapped {
+                    Ok(got) => (this.finish)(rt, *this.op, got),
+                    Err(e) => Err(e.with_attempts(*this.attempts)),
+                });
+            }
+            let result = ready!(this.call.as_mut().poll(cx));
+            let report = CallScope::report_of(this.call.as_mut());
+            let e = match result {
+                Ok(value) => {
+                    return Poll::Ready((this.finish)(
+                        rt,
+                        *this.op,
+                        Got::Value(value.into_inner()),
+                    ));
+                }
+                Err(e) => e,
+            };
+            *this.attempts = report.attempts;
+            let op = report
+                .operation
+                .or(*this.op)
+                .or_else(|| operation_of::<F>(rt));
+            *this.op = op;
+            *this.mapping = Some(Box::pin(map_error::<T, E>(rt, op, e, report)));
         }
     }
 }
@@ -1018,17 +1065,22 @@ macro_rules! facade_basics {
         /// Any [`ErrorKind`]($crate::ErrorKind). A write whose success answer does not have the
         /// documented shape is an error here (with [`Error::was_applied`]($crate::Error::was_applied));
         /// use [`run_write`](Self::run_write) for writes.
-        pub async fn run<T, F>(&self, call: F) -> $crate::common::error::Result<T>
+        pub fn run<'a, T, F>(
+            &'a self,
+            call: F,
+        ) -> impl std::future::Future<Output = $crate::common::error::Result<T>> + Send + 'a
         where
-            T: serde::de::DeserializeOwned + Send,
+            T: serde::de::DeserializeOwned + Send + 'a,
             F: std::future::Future<
                     Output = std::result::Result<
                         progenitor_client::ResponseValue<T>,
                         progenitor_client::Error<types::Error>,
                     >,
-                > + Send,
+                > + Send
+                + 'a,
         {
-            $crate::common::call::run(self.runtime(), None, Default::default(), call).await
+            // Not an `async fn`: its future would hold the call twice (see `call::Scoped`).
+            $crate::common::call::run(self.runtime(), None, Default::default(), call)
         }
 
         /// Runs a write of the generated client: any success status is a success, and an
@@ -1037,20 +1089,23 @@ macro_rules! facade_basics {
         ///
         /// # Errors
         /// Any [`ErrorKind`]($crate::ErrorKind) but a success status.
-        pub async fn run_write<T, F>(
-            &self,
+        pub fn run_write<'a, T, F>(
+            &'a self,
             call: F,
-        ) -> $crate::common::error::Result<$crate::Written<T>>
+        ) -> impl std::future::Future<Output = $crate::common::error::Result<$crate::Written<T>>>
+        + Send
+        + 'a
         where
-            T: serde::de::DeserializeOwned + Send,
+            T: serde::de::DeserializeOwned + Send + 'a,
             F: std::future::Future<
                     Output = std::result::Result<
                         progenitor_client::ResponseValue<T>,
                         progenitor_client::Error<types::Error>,
                     >,
-                > + Send,
+                > + Send
+                + 'a,
         {
-            $crate::common::call::run_write(self.runtime(), None, Default::default(), call).await
+            $crate::common::call::run_write(self.runtime(), None, Default::default(), call)
         }
 
         pub(crate) fn runtime(&self) -> &$crate::common::runtime::Runtime {

@@ -338,6 +338,8 @@ tokio::task_local! {
     static CALL: CallScope;
 }
 
+use tokio::task::futures::TaskLocalFuture;
+
 impl CallScope {
     pub(crate) fn new(overrides: Overrides) -> Self {
         Self {
@@ -348,14 +350,26 @@ impl CallScope {
 
     /// Runs `fut` with this scope visible to the hooks; gives back its output and the report.
     pub(crate) async fn run<F: std::future::Future>(self, fut: F) -> (F::Output, Report) {
-        let mut scoped = std::pin::pin!(CALL.scope(self, fut));
+        let mut scoped = std::pin::pin!(self.enter(fut));
         let output = scoped.as_mut().await;
-        let report = scoped
-            .as_mut()
+        (output, Self::report_of(scoped))
+    }
+
+    /// `fut` with this scope visible to the hooks while it runs, to await in place (one future
+    /// less than [`run`](Self::run) around a large call); [`report_of`](Self::report_of) takes
+    /// the report back out.
+    pub(crate) fn enter<F: std::future::Future>(self, fut: F) -> TaskLocalFuture<CallScope, F> {
+        CALL.scope(self, fut)
+    }
+
+    /// The report of a finished [`enter`](Self::enter)ed future.
+    pub(crate) fn report_of<F: std::future::Future>(
+        scoped: std::pin::Pin<&mut TaskLocalFuture<CallScope, F>>,
+    ) -> Report {
+        scoped
             .take_value()
             .map(|scope| scope.report.into_inner())
-            .unwrap_or_default();
-        (output, report)
+            .unwrap_or_default()
     }
 }
 
