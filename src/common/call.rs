@@ -488,10 +488,28 @@ fn note_repairs(rt: &Runtime, op: Option<&'static Operation>, repairs: &[shapes:
 /// once repaired, each record that still does not decode as `I` is taken out and reported as
 /// an error of its own (with its JSON path, id and raw JSON), and the rest of the page is
 /// decoded without it. A clean page is decoded directly, once.
-pub(crate) async fn run_list<L, I, E, F>(
+pub(crate) fn run_list<L, I, E, F>(
     rt: &Runtime,
     op: &'static Operation,
     call: F,
+    items: &'static str,
+) -> impl Future<Output = Result<(L, Vec<Error>), Error>>
+where
+    L: DeserializeOwned,
+    I: DeserializeOwned,
+    E: ErrorBody,
+    F: Future<Output = Result<ResponseValue<L>, GenError<E>>>,
+{
+    // Boxed at once: next to a page's decoding the box costs nothing, and a page future (held by
+    // the streams) then does not hold the ~1.7 KiB generated future two or three times over
+    // (an `async fn`'s argument is not overlapped with the locals it is moved into).
+    read_list::<L, I, E, F>(rt, op, Box::pin(call), items)
+}
+
+async fn read_list<L, I, E, F>(
+    rt: &Runtime,
+    op: &'static Operation,
+    call: std::pin::Pin<Box<F>>,
     items: &'static str,
 ) -> Result<(L, Vec<Error>), Error>
 where
