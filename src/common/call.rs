@@ -195,8 +195,8 @@ fn unread_error(rt: &Runtime, op: Option<&'static Operation>, u: Unread) -> Erro
 /// What `run` or `run_write` makes of a call's result.
 type Finish<T, U> = fn(&Runtime, Option<&'static Operation>, Got<T>) -> Result<U, Error>;
 
-/// The error mapping of a failed call (boxed: rare, and its state would otherwise sit in every
-/// call's future).
+/// The error mapping of a failed call, attempts included (boxed: rare, and its state would
+/// otherwise sit in every call's future).
 type Mapping<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<Got<T>, Error>> + Send + 'a>>;
 
 pin_project_lite::pin_project! {
@@ -212,7 +212,6 @@ pin_project_lite::pin_project! {
         // (only then).
         op: Option<&'static Operation>,
         finish: Finish<T, U>,
-        attempts: u32,
         mapping: Option<Mapping<'a, T>>,
     }
 }
@@ -233,7 +232,6 @@ impl<'a, F, T, U> Scoped<'a, F, T, U> {
             rt,
             op,
             finish,
-            attempts: 0,
             mapping: None,
         }
     }
@@ -258,10 +256,7 @@ where
             if let Some(mapping) = this.mapping.as_mut() {
                 let mapped = ready!(mapping.as_mut().poll(cx));
                 *this.mapping = None;
-                return Poll::Ready(match mapped {
-                    Ok(got) => (this.finish)(rt, *this.op, got),
-                    Err(e) => Err(e.with_attempts(*this.attempts)),
-                });
+                return Poll::Ready(mapped.and_then(|got| (this.finish)(rt, *this.op, got)));
             }
             let result = ready!(this.call.as_mut().poll(cx));
             let report = CallScope::report_of(this.call.as_mut());
@@ -275,13 +270,17 @@ where
                 }
                 Err(e) => e,
             };
-            *this.attempts = report.attempts;
+            let attempts = report.attempts;
             let op = report
                 .operation
                 .or(*this.op)
                 .or_else(|| operation_of::<F>(rt));
             *this.op = op;
-            *this.mapping = Some(Box::pin(map_error::<T, E>(rt, op, e, report)));
+            *this.mapping = Some(Box::pin(async move {
+                map_error::<T, E>(rt, op, e, report)
+                    .await
+                    .map_err(|e| e.with_attempts(attempts))
+            }));
         }
     }
 }

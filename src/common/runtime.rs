@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Request, Response};
+use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
 
 use crate::common::error::{Error, Provider};
@@ -337,8 +338,6 @@ pub(crate) struct CallScope {
 tokio::task_local! {
     static CALL: CallScope;
 }
-
-use tokio::task::futures::TaskLocalFuture;
 
 impl CallScope {
     pub(crate) fn new(overrides: Overrides) -> Self {
