@@ -523,6 +523,9 @@ pub(crate) async fn pre(
 /// Waits for the pacer, counting the time it made the call wait; a pacer that lets the call
 /// through at once (the usual case) is not timed.
 async fn acquire(rt: &Runtime, method: &Method) -> Result<(), Error> {
+    if let Some(now) = rt.pacer.try_acquire(method) {
+        return now;
+    }
     let mut acquire = rt.pacer.acquire(method);
     if let std::task::Poll::Ready(acquired) = futures::poll!(&mut acquire) {
         return acquired;
