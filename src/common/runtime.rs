@@ -330,9 +330,14 @@ pub(crate) struct Overrides {
 /// The per-call context the hooks see (a task-local while the call runs): what the facade
 /// changes and what happened. A `RefCell`, not a shared lock: the scope belongs to one task, and
 /// the report is taken back out of the finished future ([`CallScope::run`]).
+///
+/// The report is boxed when the hooks first write to it: a task-local's value is swapped in and
+/// out of its slot on every poll of the call, and the report is a few hundred bytes. Boxing it
+/// there rather than here keeps the allocation out of the facade's building of the call, which
+/// otherwise copies the whole call future several times (BENCHMARKS.md §1).
 pub(crate) struct CallScope {
     overrides: Overrides,
-    report: std::cell::RefCell<Report>,
+    report: std::cell::RefCell<Option<Box<Report>>>,
 }
 
 tokio::task_local! {
@@ -367,7 +372,8 @@ impl CallScope {
     ) -> Report {
         scoped
             .take_value()
-            .map(|scope| scope.report.into_inner())
+            .and_then(|scope| scope.report.into_inner())
+            .map(|report| *report)
             .unwrap_or_default()
     }
 }
@@ -375,7 +381,7 @@ impl CallScope {
 pub(crate) fn with_report(f: impl FnOnce(&mut Report)) {
     let _ = CALL.try_with(|scope| {
         if let Ok(mut report) = scope.report.try_borrow_mut() {
-            f(&mut report);
+            f(report.get_or_insert_with(Box::default));
         }
     });
 }
@@ -582,12 +588,13 @@ pub(crate) fn exec<'a>(
     );
     let op = rt.operation(operation);
     // A span nothing listens to is not entered and left on every poll.
-    let traced = !span.is_disabled();
-    let inner = exec_inner(rt, http, request, op, traced);
-    if traced {
-        Box::pin(inner.instrument(span))
+    if !span.is_disabled() {
+        Box::pin(exec_inner(rt, http, request, op, true).instrument(span))
     } else {
-        Box::pin(inner)
+        // The box is taken before the future is built, so the future can be built in it rather
+        // than on the stack and copied in.
+        let inner = Box::write(Box::new_uninit(), exec_inner(rt, http, request, op, false));
+        Box::into_pin(inner)
     }
 }
 
@@ -620,7 +627,7 @@ async fn exec_inner(
         // Keep a copy for a possible retry or renewal; bodies here are always in memory. Boxed,
         // so that it takes a pointer's room in this future while the answer is awaited.
         let spare = if attempt < policy.max_attempts || (!renewed && rt.auth.is_some()) {
-            spare_of(&request).map(Box::new)
+            spare_of(&mut request)
         } else {
             None
         };
@@ -647,7 +654,11 @@ async fn exec_inner(
         // 1 KiB, the largest block glibc's allocator serves from its per-thread cache; a larger
         // box takes its slow path, ~1k instructions more per call (BENCHMARKS.md §1).
         let result = match http.execute(request).await {
-            Ok(response) => Box::pin(read_answer(rt, response, sent, op)).await,
+            Ok(response) => {
+                // Built in the box (taken first), not on the stack and copied in.
+                let reading = Box::write(Box::new_uninit(), read_answer(rt, response, sent, op));
+                Box::into_pin(reading).await
+            }
             Err(e) => Err(e),
         };
         with_report(|r| r.attempts += 1);
@@ -772,8 +783,15 @@ fn report_refused() -> bool {
 }
 
 fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
-    CALL.try_with(|scope| scope.report.try_borrow().map(|r| f(&r)).unwrap_or_default())
-        .unwrap_or_default()
+    CALL.try_with(|scope| {
+        let report = scope.report.try_borrow().ok();
+        report
+            .as_deref()
+            .and_then(Option::as_deref)
+            .map(f)
+            .unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
 
 /// Reads the answer: refuses redirects to another origin, reads the body up to the client's
@@ -845,17 +863,58 @@ fn same_origin(a: &url::Url, b: &url::Url) -> bool {
 }
 
 /// A copy of `request` to send again (a retry, a renewal), or `None` when its body cannot be
-/// copied (a stream). A request without a body or timeout is copied by hand (method, URL,
-/// headers, version: all a generated request holds), which skips the extension map
-/// `Request::try_clone` always allocates.
-fn spare_of(request: &Request) -> Option<Request> {
-    if request.body().is_some() || request.timeout().is_some() {
-        return request.try_clone();
+/// copied (a stream). A request without a timeout is copied by hand (method, URL, headers,
+/// version and an in-memory body: all a generated request holds), which skips the extension
+/// map `Request::try_clone` always allocates; its body's bytes are shared, not copied. The copy
+/// by hand is built in its box.
+fn spare_of(request: &mut Request) -> Option<Box<Request>> {
+    if request.timeout().is_some() {
+        return request.try_clone().map(Box::new);
     }
-    let mut copy = Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
+    if request.body().is_some_and(|b| b.as_bytes().is_none()) {
+        return None;
+    }
+    let url = request.url().clone();
+    let headers = request.headers().clone();
+    let mut copy = Box::write(
+        Box::new_uninit(),
+        Request::new(request.method().clone(), url),
+    );
+    *copy.headers_mut() = headers;
     *copy.version_mut() = request.version();
+    if let Some(body) = request.body_mut().take() {
+        let bytes = bytes_of(body);
+        *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+        *copy.body_mut() = Some(reqwest::Body::from(bytes));
+    }
     Some(copy)
+}
+
+/// The bytes of an in-memory body (`as_bytes()` is `Some`), without copying them when they come
+/// in one frame (reqwest gives such a body whole, at once); frames are joined otherwise. Such a
+/// body never waits nor fails: reading stops if one did (the fault tests check that a repeated
+/// write sends the whole body again).
+fn bytes_of(mut body: reqwest::Body) -> bytes::Bytes {
+    use http_body::Body as _;
+    use std::task::Poll;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut first = bytes::Bytes::new();
+    let mut rest: Option<bytes::BytesMut> = None;
+    while let Poll::Ready(Some(Ok(frame))) = std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        match &mut rest {
+            _ if first.is_empty() => first = data,
+            Some(all) => all.extend_from_slice(&data),
+            None => {
+                let mut all = bytes::BytesMut::from(&first[..]);
+                all.extend_from_slice(&data);
+                rest = Some(all);
+            }
+        }
+    }
+    rest.map_or(first, bytes::BytesMut::freeze)
 }
 
 /// `scheme://host[:port]` of a URL, without its path or query (which may hold credentials).
@@ -967,5 +1026,49 @@ trait WithoutUrlRef {
 impl WithoutUrlRef for reqwest::Error {
     fn without_url_ref(&self) -> String {
         crate::common::secret::redact_reqwest_error(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(body: reqwest::Body) -> Request {
+        let mut request = Request::new(Method::PUT, "http://127.0.0.1:1/stock".parse().unwrap());
+        request
+            .headers_mut()
+            .insert("x-id", HeaderValue::from_static("7"));
+        *request.body_mut() = Some(body);
+        request
+    }
+
+    #[test]
+    fn the_spare_of_a_write_carries_the_same_body_and_the_request_keeps_it() {
+        let mut request = put(reqwest::Body::from(r#"{"estoque":3}"#));
+        let spare = spare_of(&mut request).expect("an in-memory body can be copied");
+        for sent in [&request, &*spare] {
+            assert_eq!(
+                sent.body().and_then(reqwest::Body::as_bytes),
+                Some(&br#"{"estoque":3}"#[..])
+            );
+            assert_eq!(sent.headers()["x-id"], "7");
+            assert_eq!(sent.method(), Method::PUT);
+            assert_eq!(sent.url().path(), "/stock");
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_has_no_spare_and_stays_in_the_request() {
+        let chunks = futures::stream::iter([Ok::<_, std::io::Error>("a"), Ok("b")]);
+        let mut request = put(reqwest::Body::wrap_stream(chunks));
+        assert!(spare_of(&mut request).is_none());
+        assert!(request.body().is_some_and(|b| b.as_bytes().is_none()));
+    }
+
+    #[test]
+    fn bytes_of_joins_a_body_given_in_frames() {
+        let chunks = futures::stream::iter([Ok::<_, std::io::Error>("ab"), Ok("c"), Ok("de")]);
+        assert_eq!(bytes_of(reqwest::Body::wrap_stream(chunks)), "abcde");
+        assert_eq!(bytes_of(reqwest::Body::from("")), "");
     }
 }
