@@ -241,14 +241,21 @@ impl Schedule {
         })
     }
 
+    /// The first free slot at or after `now` given the theoretical arrival time `tat`
+    /// (`slot = max(now, tat - tolerance)`), and the arrival time once it is booked.
+    fn next_slot(&self, tat: Option<Instant>, now: Instant) -> (Instant, Instant) {
+        let t = tat.map_or(now, |t| t.max(now));
+        let slot = t.checked_sub(self.tolerance).map_or(now, |s| s.max(now));
+        (slot, t + self.interval)
+    }
+
     /// Books the slot at `now` if it is free; books nothing otherwise.
     fn book_now(&self, now: Instant) -> bool {
         let mut tat = lock(&self.tat);
-        let t = tat.map_or(now, |t| t.max(now));
-        // The slot `book` would give is `now` exactly.
-        let free = t.checked_sub(self.tolerance).is_none_or(|s| s <= now);
+        let (slot, booked) = self.next_slot(*tat, now);
+        let free = slot <= now;
         if free {
-            *tat = Some(t + self.interval);
+            *tat = Some(booked);
         }
         free
     }
@@ -256,9 +263,7 @@ impl Schedule {
     /// Books the first free slot at or after `now`.
     fn book(&self, now: Instant) -> Booking<'_> {
         let mut tat = lock(&self.tat);
-        let t = tat.map_or(now, |t| t.max(now));
-        let slot = t.checked_sub(self.tolerance).map_or(now, |s| s.max(now));
-        let booked = t + self.interval;
+        let (slot, booked) = self.next_slot(*tat, now);
         *tat = Some(booked);
         Booking {
             schedule: self,

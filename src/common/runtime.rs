@@ -331,10 +331,11 @@ pub(crate) struct Overrides {
 /// changes and what happened. A `RefCell`, not a shared lock: the scope belongs to one task, and
 /// the report is taken back out of the finished future ([`CallScope::run`]).
 ///
-/// The report is boxed when the hooks first write to it: a task-local's value is swapped in and
-/// out of its slot on every poll of the call, and the report is a few hundred bytes. Boxing it
-/// there rather than here keeps the allocation out of the facade's building of the call, which
-/// otherwise copies the whole call future several times (BENCHMARKS.md §1).
+/// The report is boxed when the hooks first write to it ([`with_report`]): a task-local's value
+/// is swapped in and out of its slot on every poll of the call, and the report is a few hundred
+/// bytes. Boxing it there rather than in [`CallScope::new`] keeps the allocation out of the
+/// facade's building of the call, which otherwise copies the whole call future several times
+/// (BENCHMARKS.md §1).
 pub(crate) struct CallScope {
     overrides: Overrides,
     report: std::cell::RefCell<Option<Box<Report>>>,
@@ -890,31 +891,56 @@ fn spare_of(request: &mut Request) -> Option<Box<Request>> {
     Some(copy)
 }
 
-/// The bytes of an in-memory body (`as_bytes()` is `Some`), without copying them when they come
-/// in one frame (reqwest gives such a body whole, at once); frames are joined otherwise. Such a
-/// body never waits nor fails: reading stops if one did (the fault tests check that a repeated
-/// write sends the whole body again).
+/// The bytes of an in-memory body (`as_bytes()` is `Some`), without copying them: reqwest gives
+/// such a body whole, in one frame (frames would be joined). Such a body never waits nor fails:
+/// reading stops if one did (the fault tests check that a repeated write sends the whole body
+/// again).
 fn bytes_of(mut body: reqwest::Body) -> bytes::Bytes {
     use http_body::Body as _;
-    use std::task::Poll;
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut first = bytes::Bytes::new();
-    let mut rest: Option<bytes::BytesMut> = None;
-    while let Poll::Ready(Some(Ok(frame))) = std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        match &mut rest {
-            _ if first.is_empty() => first = data,
-            Some(all) => all.extend_from_slice(&data),
-            None => {
-                let mut all = bytes::BytesMut::from(&first[..]);
-                all.extend_from_slice(&data);
-                rest = Some(all);
-            }
+    let mut chunks = Chunks::default();
+    while let std::task::Poll::Ready(Some(Ok(frame))) =
+        std::pin::Pin::new(&mut body).poll_frame(&mut cx)
+    {
+        if let Ok(data) = frame.into_data() {
+            chunks.push(data);
         }
     }
-    rest.map_or(first, bytes::BytesMut::freeze)
+    chunks.join()
+}
+
+/// A body's chunks as they come, joined once at the end. A one-chunk body, the usual case, is
+/// neither copied nor put in a list (the list allocates only when a second chunk comes).
+#[derive(Default)]
+struct Chunks {
+    first: bytes::Bytes,
+    more: Vec<bytes::Bytes>,
+    /// Bytes kept so far.
+    len: usize,
+}
+
+impl Chunks {
+    fn push(&mut self, chunk: bytes::Bytes) {
+        self.len += chunk.len();
+        if self.first.is_empty() {
+            // Nothing kept yet (an empty chunk holds nothing to keep).
+            self.first = chunk;
+        } else {
+            self.more.push(chunk);
+        }
+    }
+
+    fn join(self) -> bytes::Bytes {
+        if self.more.is_empty() {
+            return self.first;
+        }
+        let mut all = bytes::BytesMut::with_capacity(self.len);
+        all.extend_from_slice(&self.first);
+        for chunk in self.more {
+            all.extend_from_slice(&chunk);
+        }
+        all.freeze()
+    }
 }
 
 /// `scheme://host[:port]` of a URL, without its path or query (which may hold credentials).
@@ -954,37 +980,20 @@ async fn buffered(
         });
     }
     // The chunks are kept as they come (no copy while reading, so an answer that runs over the
-    // limit never holds more than the limit) and joined once at the end; a one-chunk answer,
-    // the usual case, is neither copied nor put in a list (the list allocates only when a
-    // second chunk comes).
+    // limit never holds more than the limit) and joined once at the end.
     let limit_bytes = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut body = bytes::Bytes::new();
-    let mut more: Vec<bytes::Bytes> = Vec::new();
-    let mut read = 0usize;
+    let mut chunks = Chunks::default();
     while let Some(chunk) = response.chunk().await? {
-        read += chunk.len();
-        if read > limit_bytes {
-            drop((body, more));
+        if chunks.len + chunk.len() > limit_bytes {
+            drop(chunks);
             return refuse(Refusal::TooLarge {
                 limit,
                 status: real.as_u16(),
             });
         }
-        if body.is_empty() {
-            // Nothing read yet (an empty chunk holds nothing to keep).
-            body = chunk;
-        } else {
-            more.push(chunk);
-        }
+        chunks.push(chunk);
     }
-    if !more.is_empty() {
-        let mut all = bytes::BytesMut::with_capacity(read);
-        all.extend_from_slice(&body);
-        for chunk in more {
-            all.extend_from_slice(&chunk);
-        }
-        body = all.freeze();
-    }
+    let body = chunks.join();
     inspect(&body);
     let failed = real.is_client_error() || real.is_server_error();
     with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
