@@ -259,7 +259,7 @@ where
                 return Poll::Ready(mapped.and_then(|got| (this.finish)(rt, *this.op, got)));
             }
             let result = ready!(this.call.as_mut().poll(cx));
-            let report = CallScope::report_of(this.call.as_mut());
+            // A success needs nothing from the report (it goes with the scope).
             let e = match result {
                 Ok(value) => {
                     return Poll::Ready((this.finish)(
@@ -270,6 +270,7 @@ where
                 }
                 Err(e) => e,
             };
+            let report = CallScope::report_of(this.call.as_mut());
             let attempts = report.attempts;
             let op = report
                 .operation

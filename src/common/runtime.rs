@@ -331,14 +331,24 @@ pub(crate) struct Overrides {
 /// changes and what happened. A `RefCell`, not a shared lock: the scope belongs to one task, and
 /// the report is taken back out of the finished future ([`CallScope::run`]).
 ///
-/// The report is boxed when the hooks first write to it ([`with_report`]): a task-local's value
-/// is swapped in and out of its slot on every poll of the call, and the report is a few hundred
-/// bytes. Boxing it there rather than in [`CallScope::new`] keeps the allocation out of the
-/// facade's building of the call, which otherwise copies the whole call future several times
-/// (BENCHMARKS.md §1).
+/// What every call records (the operation, attempts, last status) sits in the scope itself
+/// ([`note`]); the rest of the report is boxed when the hooks first write to it
+/// ([`with_report`]), which a call that goes well never does. A task-local's value is swapped in
+/// and out of its slot on every poll of the call, and the whole report is a few hundred bytes;
+/// boxing it when the scope is built would put the allocation into the facade's building of the
+/// call, which then copies the whole call future several times (BENCHMARKS.md §1).
 pub(crate) struct CallScope {
     overrides: Overrides,
+    usual: std::cell::Cell<Usual>,
     report: std::cell::RefCell<Option<Box<Report>>>,
+}
+
+/// The part of a [`Report`] every call fills (see [`CallScope`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Usual {
+    pub operation: Option<&'static Operation>,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
 }
 
 tokio::task_local! {
@@ -349,6 +359,7 @@ impl CallScope {
     pub(crate) fn new(overrides: Overrides) -> Self {
         Self {
             overrides,
+            usual: std::cell::Cell::default(),
             report: std::cell::RefCell::default(),
         }
     }
@@ -371,18 +382,42 @@ impl CallScope {
     pub(crate) fn report_of<F: std::future::Future>(
         scoped: std::pin::Pin<&mut TaskLocalFuture<CallScope, F>>,
     ) -> Report {
-        scoped
-            .take_value()
-            .and_then(|scope| scope.report.into_inner())
-            .map(|report| *report)
-            .unwrap_or_default()
+        let Some(scope) = scoped.take_value() else {
+            return Report::default();
+        };
+        let usual = scope.usual.get();
+        let mut report = scope.report.into_inner().map(|r| *r).unwrap_or_default();
+        report.operation = usual.operation;
+        report.attempts = usual.attempts;
+        report.last_status = usual.last_status;
+        report
     }
+}
+
+/// Records what every call records (cheaper than [`with_report`], which boxes the report).
+pub(crate) fn note(f: impl FnOnce(&mut Usual)) {
+    let _ = CALL.try_with(|scope| {
+        let mut usual = scope.usual.get();
+        f(&mut usual);
+        scope.usual.set(usual);
+    });
 }
 
 pub(crate) fn with_report(f: impl FnOnce(&mut Report)) {
     let _ = CALL.try_with(|scope| {
         if let Ok(mut report) = scope.report.try_borrow_mut() {
             f(report.get_or_insert_with(Box::default));
+        }
+    });
+}
+
+/// Like [`with_report`] for a change that matters only when something was reported already.
+fn if_reported(f: impl FnOnce(&mut Report)) {
+    let _ = CALL.try_with(|scope| {
+        if let Ok(mut report) = scope.report.try_borrow_mut()
+            && let Some(report) = report.as_deref_mut()
+        {
+            f(report);
         }
     });
 }
@@ -474,7 +509,7 @@ pub(crate) async fn pre(
     operation: &'static str,
 ) -> Result<(), String> {
     let op = rt.operation(operation);
-    with_report(|r| r.operation = op);
+    note(|u| u.operation = op);
     // progenitor adds the spec's version as an `api-version` header; none of the providers asks
     // for it, so it is not sent.
     request.headers_mut().remove(API_VERSION);
@@ -662,7 +697,7 @@ async fn exec_inner(
             }
             Err(e) => Err(e),
         };
-        with_report(|r| r.attempts += 1);
+        note(|u| u.attempts += 1);
 
         let seen = match &result {
             Ok(response) => {
@@ -805,7 +840,7 @@ async fn read_answer(
     op: Option<&'static Operation>,
 ) -> reqwest::Result<Response> {
     let status = response.status().as_u16();
-    with_report(|r| r.last_status = Some(status));
+    note(|u| u.last_status = Some(status));
     if !same_origin(response.url(), sent) {
         // A custom HTTP client followed a redirect by itself: the answer is not the provider's.
         let host = host_of(response.url());
@@ -972,6 +1007,9 @@ async fn buffered(
     let real = response.status();
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
+    // The answer's extensions (the connection's `HttpInfo`, which `remote_addr` reads) move to
+    // the rebuilt response, and the URL goes into that same map (no second map allocated).
+    let extensions = std::mem::take(response.extensions_mut());
     let url = response.url().clone();
     if response.content_length().is_some_and(|n| n > limit) {
         return refuse(Refusal::TooLarge {
@@ -996,11 +1034,20 @@ async fn buffered(
     let body = chunks.join();
     inspect(&body);
     let failed = real.is_client_error() || real.is_server_error();
-    with_report(|r| r.error_body = failed.then(|| crate::common::error::excerpt(&body)));
+    if failed {
+        with_report(|r| r.error_body = Some(crate::common::error::excerpt(&body)));
+    } else {
+        // An earlier attempt's excerpt is not this answer's.
+        if_reported(|r| r.error_body = None);
+    }
     // The URL goes in through the builder (the one public way to set it); the body is added
     // after, so it is neither cloned nor lost should the builder fail (it cannot: the URL is its
     // only setting), in which case reqwest gives the answer a placeholder URL.
-    let mut rebuilt = match http::Response::builder().url(url).body(()) {
+    let mut builder = http::Response::builder();
+    if let Some(slot) = builder.extensions_mut() {
+        *slot = extensions;
+    }
+    let mut rebuilt = match builder.url(url).body(()) {
         Ok(with_url) => with_url.map(|()| body),
         Err(_) => http::Response::new(body),
     };

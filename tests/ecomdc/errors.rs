@@ -211,3 +211,31 @@ async fn the_token_never_appears_in_debug_or_errors() {
         }
     ));
 }
+
+#[tokio::test]
+async fn a_raw_answer_keeps_its_connection_info_and_url() {
+    // The hooks read the answer whole and hand the generated code a rebuilt response; a raw
+    // caller that looks at an unexpected answer still sees where it came from.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/item/T1/estoque");
+            then.status(418).body("teapot");
+        })
+        .await;
+    let c = client(&server);
+    let err = c
+        .raw()
+        .get_stock()
+        .referencia("T1")
+        .send()
+        .await
+        .unwrap_err();
+    let progenitor_client::Error::UnexpectedResponse(answer) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(answer.status().as_u16(), 418);
+    assert_eq!(answer.remote_addr(), Some(*server.address()));
+    assert_eq!(answer.url().path(), "/item/T1/estoque");
+    assert_eq!(answer.text().await.unwrap(), "teapot");
+}
