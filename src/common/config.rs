@@ -87,7 +87,9 @@ impl<C> Builder<C> {
     /// credentials never travel to another host; build yours with
     /// `reqwest::redirect::Policy::none()` (or a policy as strict). An answer that a custom client
     /// fetched from another origin is refused ([`crate::ErrorKind::Redirect`]), but by then the
-    /// credentials were sent there.
+    /// credentials were sent there. Retries are this crate's either way; the client this crate
+    /// builds speaks HTTP/1.1 and turns reqwest's own retry layer off (it copies every request),
+    /// yours keeps whatever you set.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.options.http = Some(client);
         self
@@ -284,7 +286,15 @@ impl Assembled {
 }
 
 /// The `reqwest` client this crate builds when none is given: rustls, pooled connections,
-/// redirects followed only within the origin.
+/// redirects followed only within the origin, HTTP/1.1.
+///
+/// Retries are this crate's (`RetryPolicy`), so reqwest's own retry layer is off: it retries
+/// only HTTP/2 and HTTP/3 protocol refusals (GOAWAY, REFUSED_STREAM), which an HTTP/1.1 client
+/// never gets, yet it copies every request (headers, URL, extensions) in case it might (~600
+/// instructions per call, BENCHMARKS.md §1). HTTP/1.1 is what this crate has always spoken (it
+/// does not enable reqwest's `http2` feature); `http1_only` keeps it so when another crate of
+/// the build enables that feature, so that a refusal reqwest would have retried cannot reach
+/// the retry loop as a lost write.
 pub(crate) fn build_http(
     timeouts: &Timeouts,
     user_agent: Option<&str>,
@@ -299,7 +309,9 @@ pub(crate) fn build_http(
         .timeout(timeouts.attempt)
         .pool_idle_timeout(Duration::from_secs(60))
         .user_agent(ua)
-        .redirect(reqwest::redirect::Policy::custom(same_origin_redirects));
+        .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+        .http1_only()
+        .retry(reqwest::retry::never().max_retries_per_request(0));
     for certificate in root_certificates {
         builder = builder.add_root_certificate(certificate);
     }
