@@ -278,7 +278,9 @@ impl KeyGuard {
 // ---------------------------------------------------------------------------------------------
 // Per-call context
 
-/// What happened during one call, filled by the hooks for the facade.
+/// What happened during one call, filled by the hooks for the facade. While the call runs,
+/// `operation`, `attempts` and `last_status` are kept in the scope ([`Usual`], [`note`]) and
+/// copied in when the report is taken ([`CallScope::report_of`]).
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     /// The operation, as the generated code named it to the hooks.
@@ -502,7 +504,8 @@ macro_rules! impl_hooks {
 }
 pub(crate) use impl_hooks;
 
-/// Prepares a request: static headers, idempotency key, credentials, pacing.
+/// Prepares a request: idempotency key, credentials, pacing. (The provider's static headers
+/// go in at each attempt, [`exec`].)
 pub(crate) async fn pre(
     rt: &Runtime,
     request: &mut Request,
@@ -513,11 +516,6 @@ pub(crate) async fn pre(
     // progenitor adds the spec's version as an `api-version` header; none of the providers asks
     // for it, so it is not sent.
     request.headers_mut().remove(API_VERSION);
-    for (name, value) in &rt.headers {
-        if let http::header::Entry::Vacant(slot) = request.headers_mut().entry(name) {
-            slot.insert(value.clone());
-        }
-    }
     let hook_failed = |e: Error| {
         let e = e.with_operation(operation);
         let msg = e.to_string();
@@ -562,6 +560,16 @@ pub(crate) async fn pre(
     Ok(())
 }
 
+/// Adds the provider's static headers a request does not set itself (a header the request, its
+/// credentials or its idempotency key set wins).
+fn add_static_headers(headers: &HeaderMap, request: &mut HeaderMap) {
+    for (name, value) in headers {
+        if let http::header::Entry::Vacant(slot) = request.entry(name) {
+            slot.insert(value.clone());
+        }
+    }
+}
+
 /// Waits for the pacer, counting the time it made the call wait; a pacer that lets the call
 /// through at once (the usual case) is not timed.
 async fn acquire(rt: &Runtime, method: &Method) -> Result<(), Error> {
@@ -600,7 +608,8 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Sends a request with retries, 401 renewal and tracing.
+/// Sends a request with retries, 401 renewal and tracing, adding the provider's static headers to
+/// each attempt.
 ///
 /// Not an `async fn`: the retry loop is boxed here, before the generated code awaits it, so
 /// the generated future holds a pointer instead of reserving room for the loop's state (kilobytes
@@ -667,6 +676,9 @@ async fn exec_inner(
         } else {
             None
         };
+        // The provider's static headers go in after the copy, so the copy does not carry them
+        // (a GET's copy then has no header to copy at all); each attempt gets them here.
+        add_static_headers(&rt.headers, request.headers_mut());
         if rt.http_timeout != Some(attempt_timeout) {
             *request.timeout_mut() = Some(attempt_timeout);
         }

@@ -239,3 +239,29 @@ async fn a_raw_answer_keeps_its_connection_info_and_url() {
     assert_eq!(answer.url().path(), "/item/T1/estoque");
     assert_eq!(answer.text().await.unwrap(), "teapot");
 }
+
+#[tokio::test]
+async fn every_attempt_carries_the_account_headers_once_and_no_api_version() {
+    // The account headers are added to each attempt, the first and the repeated one, after the
+    // copy kept for the repeat is taken.
+    let server = ScriptServer::start(vec![
+        Step::json(503, json!({"erro": "indisponível"})),
+        Step::json(200, json!({"estoque": 5})),
+    ])
+    .await;
+    let c = script_client(&server.base_url);
+    assert_eq!(c.stock("A").await.unwrap(), 5);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        let ids = request
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("x-id"));
+        assert_eq!(ids.count(), 1, "{request:?}");
+        assert_eq!(request.header("x-id"), Some("3566"));
+        assert_eq!(request.header("x-token"), Some(TOKEN));
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("api-version"), None);
+    }
+}
