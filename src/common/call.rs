@@ -271,8 +271,9 @@ where
                 Err(e) => e,
             };
             let report = CallScope::report_of(this.call.as_mut());
-            let attempts = report.attempts;
+            let attempts = report.usual.attempts;
             let op = report
+                .usual
                 .operation
                 .or(*this.op)
                 .or_else(|| operation_of::<F>(rt));
@@ -328,7 +329,7 @@ impl Failure {
             GenError::InvalidResponsePayload(bytes, err) => {
                 let (path, message) = decode_problem::<T>(&bytes, &err);
                 Failure::Payload {
-                    status: report.last_status,
+                    status: report.usual.last_status,
                     bytes,
                     path,
                     message,
@@ -361,13 +362,13 @@ async fn map_error<T: DeserializeOwned, E: ErrorBody>(
     let error = match error {
         // A success answer that did not decode: repaired by the spec's shapes, it may.
         GenError::InvalidResponsePayload(bytes, err)
-            if report.last_status.is_none_or(|s| s < 400) =>
+            if report.usual.last_status.is_none_or(|s| s < 400) =>
         {
             match repair_decode::<T>(rt, op, &bytes) {
                 Ok(value) => return Ok(Got::Value(value)),
                 Err((path, message)) => {
                     let failure = Failure::Payload {
-                        status: report.last_status,
+                        status: report.usual.last_status,
                         bytes,
                         path,
                         message: if message.is_empty() {
@@ -519,15 +520,15 @@ where
     F: Future<Output = Result<ResponseValue<L>, GenError<E>>>,
 {
     let (result, report) = CallScope::new(Overrides::default()).run(call).await;
-    let attempts = report.attempts;
+    let attempts = report.usual.attempts;
     let error = match result {
         Ok(value) => return Ok((value.into_inner(), Vec::new())),
         Err(e) => e,
     };
-    let op = report.operation.or(Some(op));
+    let op = report.usual.operation.or(Some(op));
     let bytes = match error {
         GenError::InvalidResponsePayload(bytes, _)
-            if report.last_status.is_none_or(|s| s < 400) =>
+            if report.usual.last_status.is_none_or(|s| s < 400) =>
         {
             bytes
         }
@@ -684,9 +685,11 @@ pub(crate) fn classify(
         }
         Failure::Status { status, body } => from_status(rt, operation, status, body, report),
         Failure::Payload { status, bytes, .. }
-            if status.or(report.last_status).is_some_and(|s| s >= 400) =>
+            if status
+                .or(report.usual.last_status)
+                .is_some_and(|s| s >= 400) =>
         {
-            let status = status.or(report.last_status).unwrap_or(400);
+            let status = status.or(report.usual.last_status).unwrap_or(400);
             let body = raw_provider_error(status, &bytes);
             from_status(rt, operation, status, body, report)
         }
@@ -696,7 +699,7 @@ pub(crate) fn classify(
             path,
             message,
         } => {
-            let status = status.or(report.last_status).unwrap_or(200);
+            let status = status.or(report.usual.last_status).unwrap_or(200);
             return unread(rt, operation, write, status, &bytes, path, message);
         }
         Failure::Unexpected { status, bytes } if status < 400 => {
@@ -902,8 +905,8 @@ pub(crate) async fn run_generated<F: Future>(rt: &Runtime, command: F) -> (F::Ou
     let outcome = match report.captured.take() {
         None => Outcome::Done,
         Some(failure) => {
-            let attempts = report.attempts;
-            let op = report.operation;
+            let attempts = report.usual.attempts;
+            let op = report.usual.operation;
             match classify(rt, op, failure, report) {
                 Ok(unread) => Outcome::Unread(unread),
                 Err(e) => Outcome::Failed(e.with_attempts(attempts)),

@@ -278,18 +278,12 @@ impl KeyGuard {
 // ---------------------------------------------------------------------------------------------
 // Per-call context
 
-/// What happened during one call, filled by the hooks for the facade. While the call runs,
-/// `operation`, `attempts` and `last_status` are kept in the scope ([`Usual`], [`note`]) and
-/// copied in when the report is taken ([`CallScope::report_of`]).
+/// What happened during one call, filled by the hooks for the facade.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
-    /// The operation, as the generated code named it to the hooks.
-    pub operation: Option<&'static Operation>,
-    /// Requests sent.
-    pub attempts: u32,
-    /// Status of the last answer, as the provider sent it (an undeclared success status is
-    /// handed to the generated code as a declared one).
-    pub last_status: Option<u16>,
+    /// What every call records; kept in the scope while the call runs ([`note`]) and put here
+    /// when the report is taken ([`CallScope::report_of`]).
+    pub usual: Usual,
     /// The provider's last `Retry-After`.
     pub retry_after: Option<Duration>,
     /// The request may have reached the provider and was not repeated.
@@ -348,8 +342,12 @@ pub(crate) struct CallScope {
 /// The part of a [`Report`] every call fills (see [`CallScope`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Usual {
+    /// The operation, as the generated code named it to the hooks.
     pub operation: Option<&'static Operation>,
+    /// Requests sent.
     pub attempts: u32,
+    /// Status of the last answer, as the provider sent it (an undeclared success status is
+    /// handed to the generated code as a declared one).
     pub last_status: Option<u16>,
 }
 
@@ -387,11 +385,8 @@ impl CallScope {
         let Some(scope) = scoped.take_value() else {
             return Report::default();
         };
-        let usual = scope.usual.get();
         let mut report = scope.report.into_inner().map(|r| *r).unwrap_or_default();
-        report.operation = usual.operation;
-        report.attempts = usual.attempts;
-        report.last_status = usual.last_status;
+        report.usual = scope.usual.get();
         report
     }
 }
@@ -405,21 +400,25 @@ pub(crate) fn note(f: impl FnOnce(&mut Usual)) {
     });
 }
 
+/// Records something unusual in the call's report (boxing it on first use).
 pub(crate) fn with_report(f: impl FnOnce(&mut Report)) {
-    let _ = CALL.try_with(|scope| {
-        if let Ok(mut report) = scope.report.try_borrow_mut() {
-            f(report.get_or_insert_with(Box::default));
-        }
-    });
+    with_report_slot(|slot| f(slot.get_or_insert_with(Box::default)));
 }
 
 /// Like [`with_report`] for a change that matters only when something was reported already.
 fn if_reported(f: impl FnOnce(&mut Report)) {
-    let _ = CALL.try_with(|scope| {
-        if let Ok(mut report) = scope.report.try_borrow_mut()
-            && let Some(report) = report.as_deref_mut()
-        {
+    with_report_slot(|slot| {
+        if let Some(report) = slot.as_deref_mut() {
             f(report);
+        }
+    });
+}
+
+/// The call's report slot, when there is a call and the report is not being written already.
+fn with_report_slot(f: impl FnOnce(&mut Option<Box<Report>>)) {
+    let _ = CALL.try_with(|scope| {
+        if let Ok(mut slot) = scope.report.try_borrow_mut() {
+            f(&mut slot);
         }
     });
 }
