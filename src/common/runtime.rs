@@ -843,7 +843,8 @@ fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
 
 /// Reads the answer: refuses redirects to another origin, reads the body up to the client's
 /// limit, and hands an undeclared success status to the generated code as a declared one (any
-/// 2xx is a success; the report keeps the real status).
+/// 2xx is a success; the report keeps the real status). A declared success without a body is
+/// handed on as it came.
 async fn read_answer(
     rt: &Runtime,
     response: Response,
@@ -893,12 +894,28 @@ async fn read_answer(
         .is_success()
         .then(|| rt.drift.sample(op))
         .flatten();
+    // A success without a body (`Content-Length: 0`, a `204`, an answer to `HEAD`) has nothing
+    // to read, to bound, to cut off or to keep: it goes on as it came, not read and rebuilt.
+    if status_code.as_u16() == status && status_code.is_success() && response_is_empty(&response) {
+        if let Some(op) = sampled {
+            rt.drift.check(op, &[]);
+        }
+        // An earlier attempt's excerpt is not this answer's.
+        if_reported(|r| r.error_body = None);
+        return Ok(response);
+    }
     buffered(response, status_code, rt.max_answer_size, |body| {
         if let Some(op) = sampled {
             rt.drift.check(op, body);
         }
     })
     .await
+}
+
+/// Whether the answer's body is known to be empty before it is read (hyper's exact size hint:
+/// a `Content-Length: 0`, a status or method that has no body).
+fn response_is_empty(response: &Response) -> bool {
+    response.content_length() == Some(0)
 }
 
 /// Whether two URLs have the same origin (scheme, host and port), as `Url::origin` compares
