@@ -661,7 +661,10 @@ async fn exec_inner(
     } else {
         Retry::Safe
     });
-    let repeatable = class.allows_repeat(request.headers().contains_key(&IDEMPOTENCY_KEY));
+    // The key is looked for only when the class depends on it (a header lookup hashes the name).
+    let repeatable = class.allows_repeat(
+        class == Retry::WithIdempotencyKey && request.headers().contains_key(&IDEMPOTENCY_KEY),
+    );
     let started = tokio::time::Instant::now();
     let mut attempt: u32 = 0;
     let mut renewed = false;
