@@ -897,22 +897,26 @@ async fn read_answer(
         .is_success()
         .then(|| rt.drift.sample(op))
         .flatten();
-    // A success without a body (`Content-Length: 0`, a `204`, an answer to `HEAD`) has nothing
-    // to read, to bound, to cut off or to keep: it goes on as it came, not read and rebuilt.
-    if status_code.as_u16() == status && status_code.is_success() && response_is_empty(&response) {
-        if let Some(op) = sampled {
-            rt.drift.check(op, &[]);
-        }
-        // An earlier attempt's excerpt is not this answer's.
-        if_reported(|r| r.error_body = None);
-        return Ok(response);
-    }
-    buffered(response, status_code, rt.max_answer_size, |body| {
+    let failed = response.status().is_client_error() || response.status().is_server_error();
+    // What the whole body tells, once read: drift, and the excerpt of an error (an earlier
+    // attempt's excerpt is not this answer's).
+    let inspect = |body: &[u8]| {
         if let Some(op) = sampled {
             rt.drift.check(op, body);
         }
-    })
-    .await
+        if failed {
+            with_report(|r| r.error_body = Some(crate::common::error::excerpt(body)));
+        } else {
+            if_reported(|r| r.error_body = None);
+        }
+    };
+    // A success without a body (`Content-Length: 0`, a `204`, an answer to `HEAD`) has nothing
+    // to read, to bound, to cut off or to keep: it goes on as it came, not read and rebuilt.
+    if status_code.as_u16() == status && status_code.is_success() && response_is_empty(&response) {
+        inspect(&[]);
+        return Ok(response);
+    }
+    buffered(response, status_code, rt.max_answer_size, inspect).await
 }
 
 /// Whether the answer's body is known to be empty before it is read (hyper's exact size hint:
@@ -1027,7 +1031,7 @@ fn refuse(refusal: Refusal) -> reqwest::Result<Response> {
 /// Reads the body (at most `limit` bytes) and rebuilds the response around it with `status`,
 /// moving the headers and keeping the URL. A body over the limit is refused as soon as its
 /// announced length or the bytes read pass it; dropping the response closes the connection.
-/// `inspect` sees the whole body once read (drift detection).
+/// `inspect` sees the whole body once read (drift detection, the error excerpt).
 async fn buffered(
     mut response: Response,
     status: reqwest::StatusCode,
@@ -1064,13 +1068,6 @@ async fn buffered(
     }
     let body = chunks.join();
     inspect(&body);
-    let failed = real.is_client_error() || real.is_server_error();
-    if failed {
-        with_report(|r| r.error_body = Some(crate::common::error::excerpt(&body)));
-    } else {
-        // An earlier attempt's excerpt is not this answer's.
-        if_reported(|r| r.error_body = None);
-    }
     // The URL goes in through the builder (the one public way to set it); the body is added
     // after, so it is neither cloned nor lost should the builder fail (it cannot: the URL is its
     // only setting), in which case reqwest gives the answer a placeholder URL.
