@@ -360,8 +360,8 @@ impl Client {
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn client_by_id(&self, id: i64) -> Result<types::Client> {
         let op = &ops::GET_CLIENT;
-        let req = self.raw.get_client().id(id.to_string());
-        let env = self.call(op, req.send()).await?;
+        let req = || self.raw.get_client().id(id.to_string());
+        let env = self.call(op, || req().send()).await?;
         required(op, unwrap(op, env)?)
     }
 
@@ -373,7 +373,7 @@ impl Client {
         let op = &ops::GET_CLIENT;
         let digits = cpf(op.id, "id", cpf_text)?;
         let env = self
-            .call(op, self.raw.get_client().id(digits).send())
+            .call(op, || self.raw.get_client().id(digits.as_str()).send())
             .await?;
         required(op, unwrap(op, env)?)
     }
@@ -387,7 +387,7 @@ impl Client {
         let op = &ops::GET_BENEFITS;
         let digits = cpf(op.id, "cpf", cpf_text)?;
         let env = self
-            .call(op, self.raw.get_benefits().cpf(digits).send())
+            .call(op, || self.raw.get_benefits().cpf(digits.as_str()).send())
             .await?;
         required(op, unwrap(op, env)?)
     }

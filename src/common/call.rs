@@ -123,10 +123,34 @@ where
     // The generated future is held in place, not boxed: it is larger than the blocks glibc's
     // allocator serves from its per-thread cache, and a box of it takes the slow path (~1k
     // instructions per call, more than moving it into the caller's future; BENCHMARKS.md §1).
-    Scoped::new(rt, op, overrides, call, |rt, op, got| match got {
+    Scoped::new(rt, op, overrides, call, Once, read_value)
+}
+
+/// Like [`run`], with the generated call made by `make`, which the facade calls again when a
+/// safe call's answer breaks off in the middle of its body (the exec hook then hands such
+/// answers on unread, and the generated code reads each body once instead of twice).
+pub(crate) fn run_again<'a, T, E, F, G>(
+    rt: &'a Runtime,
+    op: Option<&'static Operation>,
+    overrides: Overrides,
+    mut make: G,
+) -> impl Future<Output = Result<T, Error>> + Send + 'a
+where
+    T: DeserializeOwned + Send + 'a,
+    E: ErrorBody + Send + 'a,
+    F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
+    G: FnMut() -> F + Send + 'a,
+{
+    let call = make();
+    Scoped::new(rt, op, overrides, call, Rerun(make), read_value)
+}
+
+/// `run`'s ending: a success answer that does not decode is an error.
+fn read_value<T>(rt: &Runtime, op: Option<&'static Operation>, got: Got<T>) -> Result<T, Error> {
+    match got {
         Got::Value(v) => Ok(v),
         Got::Unread(u) => Err(unread_error(rt, op, u)),
-    })
+    }
 }
 
 /// Runs a generated write: a success status is never an error, whatever its body.
@@ -142,7 +166,7 @@ where
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>> + Send + 'a,
 {
     // Held in place, as in `run`.
-    Scoped::new(rt, op, overrides, call, |_, _, got| {
+    Scoped::new(rt, op, overrides, call, Once, |_, _, got| {
         Ok(match got {
             Got::Value(v) => Written::Stored(v),
             Got::Unread(u) => Written::Unread(u),
@@ -199,49 +223,91 @@ type Finish<T, U> = fn(&Runtime, Option<&'static Operation>, Got<T>) -> Result<U
 /// otherwise sit in every call's future).
 type Mapping<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<Got<T>, Error>> + Send + 'a>>;
 
+/// Whether and how [`Scoped`] can make its generated call again.
+trait Again<F> {
+    /// It can (the exec hook may then hand answers on unread).
+    const AGAIN: bool;
+    /// The call, made again.
+    fn again(&mut self) -> Option<F>;
+}
+
+/// A call given as a future: made once.
+struct Once;
+
+impl<F> Again<F> for Once {
+    const AGAIN: bool = false;
+    fn again(&mut self) -> Option<F> {
+        None
+    }
+}
+
+/// A call given as the closure that makes it.
+struct Rerun<G>(G);
+
+impl<F, G: FnMut() -> F> Again<F> for Rerun<G> {
+    const AGAIN: bool = true;
+    fn again(&mut self) -> Option<F> {
+        Some((self.0)())
+    }
+}
+
+/// The wait before a call is run again, giving back its scope (boxed: rare).
+type Pause = std::pin::Pin<Box<dyn Future<Output = CallScope> + Send>>;
+
 pin_project_lite::pin_project! {
     /// A generated call running in its scope: maps its error and hands what it came to to
-    /// `finish`. Written by hand rather than as an `async fn` taking the call, whose future
-    /// would hold the generated future twice (the argument and the awaited copy: rustc does not
-    /// overlap them), ~4 KiB instead of ~2.
-    struct Scoped<'a, F, T, U> {
+    /// `finish`; runs the call again (`again`) when its answer broke off in the middle of the
+    /// body and the retry rules allow it. Written by hand rather than as an `async fn` taking
+    /// the call, whose future would hold the generated future twice (the argument and the
+    /// awaited copy: rustc does not overlap them), ~4 KiB instead of ~2.
+    struct Scoped<'a, F, T, E, U, A> {
         #[pin]
         call: TaskLocalFuture<CallScope, F>,
         rt: &'a Runtime,
         // Names the operation for errors the hooks did not see, else the call's type does
         // (only then).
         op: Option<&'static Operation>,
+        again: A,
         finish: Finish<T, U>,
+        pause: Option<Pause>,
+        // The failure of the run before a run again, reported should the run again not be
+        // sent (its pacing or credentials failed).
+        last: Option<Box<GenError<E>>>,
         mapping: Option<Mapping<'a, T>>,
     }
 }
 
-impl<'a, F, T, U> Scoped<'a, F, T, U> {
+impl<'a, F, T, E, U, A: Again<F>> Scoped<'a, F, T, E, U, A> {
     fn new(
         rt: &'a Runtime,
         op: Option<&'static Operation>,
         overrides: Overrides,
         call: F,
+        again: A,
         finish: Finish<T, U>,
     ) -> Self
     where
         F: Future,
     {
         Self {
-            call: CallScope::new(overrides).enter(call),
+            call: CallScope::with(overrides, A::AGAIN).enter(call),
             rt,
             op,
+            again,
             finish,
+            pause: None,
+            last: None,
             mapping: None,
         }
     }
 }
 
-impl<'a, F, T, E, U> Future for Scoped<'a, F, T, U>
+impl<'a, F, T, E, U, A> Future for Scoped<'a, F, T, E, U, A>
 where
     T: DeserializeOwned + Send + 'a,
     E: ErrorBody + Send + 'a,
     F: Future<Output = Result<ResponseValue<T>, GenError<E>>>,
+    A: Again<F>,
 {
     type Output = Result<U, Error>;
 
@@ -258,19 +324,55 @@ where
                 *this.mapping = None;
                 return Poll::Ready(mapped.and_then(|got| (this.finish)(rt, *this.op, got)));
             }
+            if let Some(pause) = this.pause.as_mut() {
+                let scope = ready!(pause.as_mut().poll(cx));
+                *this.pause = None;
+                match this.again.again() {
+                    Some(call) => this.call.set(scope.enter(call)),
+                    None => unreachable!("only a call that can be made again pauses"),
+                }
+            }
             let result = ready!(this.call.as_mut().poll(cx));
             // A success needs nothing from the report (it goes with the scope).
-            let e = match result {
-                Ok(value) => {
+            let e = match (result, this.last.take()) {
+                (Ok(value), _) => {
                     return Poll::Ready((this.finish)(
                         rt,
                         *this.op,
                         Got::Value(value.into_inner()),
                     ));
                 }
-                Err(e) => e,
+                // A run again that a hook stopped before it was sent: the call's error is the
+                // last answer's, the report keeps the hook's error (as when the exec hook's own
+                // retry is stopped).
+                (Err(GenError::Custom(_)), Some(last)) => *last,
+                (Err(e), _) => e,
             };
-            let report = CallScope::report_of(this.call.as_mut());
+            let scope = this.call.as_mut().take_value();
+            // Run the call again when the exec hook left a retry to the facade, or when a
+            // success answer it handed on unread broke off in its body and the retry rules
+            // allow another attempt (the hooks count its attempts with the earlier ones').
+            let wait = match &scope {
+                Some(scope) if A::AGAIN => {
+                    let body_cut = match &e {
+                        GenError::ResponseBodyError(cut) => Some(cut.is_timeout()),
+                        _ => None,
+                    };
+                    scope.again_after(rt, body_cut)
+                }
+                _ => None,
+            };
+            let report = match (wait, scope) {
+                (Some(wait), Some(scope)) => {
+                    *this.pause = Some(Box::pin(async move {
+                        tokio::time::sleep(wait).await;
+                        scope
+                    }));
+                    *this.last = Some(Box::new(e));
+                    continue;
+                }
+                (_, scope) => scope.map(CallScope::into_report).unwrap_or_default(),
+            };
             let attempts = report.usual.attempts;
             let op = report
                 .usual
@@ -1144,11 +1246,12 @@ macro_rules! facade_basics {
             $crate::common::call::run_generated(self.runtime(), command).await
         }
 
-        /// Runs a generated call of `op` with this handle's options.
-        pub(crate) fn call<'a, T, F>(
+        /// Runs the generated call of `op` that `make` makes, with this handle's options;
+        /// `make` is called again should a safe call's answer break off in its body.
+        pub(crate) fn call<'a, T, F, G>(
             &'a self,
             op: &'static $crate::common::ops::Operation,
-            fut: F,
+            make: G,
         ) -> impl std::future::Future<Output = $crate::common::error::Result<T>> + 'a
         where
             T: serde::de::DeserializeOwned + Send + 'a,
@@ -1159,8 +1262,9 @@ macro_rules! facade_basics {
                     >,
                 > + Send
                 + 'a,
+            G: FnMut() -> F + Send + 'a,
         {
-            $crate::common::call::run(self.runtime(), Some(op), Default::default(), fut)
+            $crate::common::call::run_again(self.runtime(), Some(op), Default::default(), make)
         }
 
         /// Runs a generated write of `op` with this handle's options and `overrides`.

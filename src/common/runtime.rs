@@ -297,9 +297,23 @@ pub(crate) struct Report {
     pub error_body: Option<String>,
     /// The client refused the answer (the generated code only sees a transport error).
     pub refused: Option<Refusal>,
+    /// The retry the exec hook left to the facade, which runs the call again (see
+    /// [`CallScope::again_after`]).
+    pub again: Option<Again>,
     /// What a generated command's call failed with (`call::capture`).
     #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub captured: Option<crate::common::call::Failure>,
+}
+
+/// A retry the exec hook decided and left to the facade.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Again {
+    /// The wait before the call runs again.
+    wait: Duration,
+    /// What it costs the retry quota.
+    cost: u32,
+    /// Whether the request may have been applied, should the quota refuse.
+    maybe_applied: bool,
 }
 
 /// Why the client refused an answer.
@@ -335,6 +349,13 @@ pub(crate) struct Overrides {
 /// call, which then copies the whole call future several times (BENCHMARKS.md §1).
 pub(crate) struct CallScope {
     overrides: Overrides,
+    /// The facade can make the call again (`call::run_again`): a safe call is then sent once
+    /// per run, its success answer handed on unread, and the facade runs it again when the
+    /// retry rules say so ([`CallScope::again_after`]).
+    again: bool,
+    /// The call's span, kept for the next run of a call the facade can run again (one span
+    /// for the whole call); only when something listens.
+    span: std::cell::Cell<Option<Box<tracing::Span>>>,
     usual: std::cell::Cell<Usual>,
     report: std::cell::RefCell<Option<Box<Report>>>,
 }
@@ -349,6 +370,9 @@ pub(crate) struct Usual {
     /// Status of the last answer, as the provider sent it (an undeclared success status is
     /// handed to the generated code as a declared one).
     pub last_status: Option<u16>,
+    /// When the first request was sent (a run again by the facade keeps the call's time
+    /// budget).
+    pub started: Option<tokio::time::Instant>,
 }
 
 tokio::task_local! {
@@ -357,8 +381,15 @@ tokio::task_local! {
 
 impl CallScope {
     pub(crate) fn new(overrides: Overrides) -> Self {
+        Self::with(overrides, false)
+    }
+
+    /// A scope for a call the facade can run again when `again` (`call::run_again`).
+    pub(crate) fn with(overrides: Overrides, again: bool) -> Self {
         Self {
             overrides,
+            again,
+            span: std::cell::Cell::default(),
             usual: std::cell::Cell::default(),
             report: std::cell::RefCell::default(),
         }
@@ -382,12 +413,67 @@ impl CallScope {
     pub(crate) fn report_of<F: std::future::Future>(
         scoped: std::pin::Pin<&mut TaskLocalFuture<CallScope, F>>,
     ) -> Report {
-        let Some(scope) = scoped.take_value() else {
-            return Report::default();
-        };
-        let mut report = scope.report.into_inner().map(|r| *r).unwrap_or_default();
-        report.usual = scope.usual.get();
+        scoped
+            .take_value()
+            .map(Self::into_report)
+            .unwrap_or_default()
+    }
+
+    /// What this scope's call recorded.
+    pub(crate) fn into_report(self) -> Report {
+        let mut report = self.report.into_inner().map(|r| *r).unwrap_or_default();
+        report.usual = self.usual.get();
         report
+    }
+
+    /// After a failed run of a call the facade can run again: the wait before running it
+    /// again, or `None` when the retry rules stop here (the report then says whether the
+    /// request may have been applied). Either the exec hook decided the retry (a transport
+    /// failure, a status to retry), or the generated code could not read a success answer's
+    /// body, which the exec hook handed on unread (`body_cut`: the connection broke or, when
+    /// `Some(true)`, timed out in the middle of it): the same rules as for a transport failure
+    /// in the hook, counting the attempts made so far.
+    pub(crate) fn again_after(&self, rt: &Runtime, body_cut: Option<bool>) -> Option<Duration> {
+        let mut slot = self.report.borrow_mut();
+        let planned = slot.as_mut().and_then(|r| r.again.take());
+        let usual = self.usual.get();
+        let write = usual.operation.is_some_and(Operation::is_write);
+        let (wait, cost, maybe_applied) = match (planned, body_cut) {
+            (Some(again), _) => (again.wait, again.cost, again.maybe_applied),
+            (None, Some(timeout)) => {
+                let policy = rt.options.retry.as_ref().unwrap_or(&rt.retry);
+                let attempt = retry::Attempt {
+                    number: usual.attempts,
+                    started: usual.started.unwrap_or_else(tokio::time::Instant::now),
+                    // Only a safe call is run again.
+                    repeatable: true,
+                    write,
+                    can_renew: false,
+                };
+                match retry::decide(Outcome::Lost { timeout }, attempt, policy) {
+                    retry::Decision::Retry { wait, cost } => (wait, cost, write),
+                    retry::Decision::GiveUp {
+                        may_have_been_applied,
+                    } => {
+                        slot.get_or_insert_with(Box::default).may_have_been_applied =
+                            may_have_been_applied;
+                        return None;
+                    }
+                    _ => return None,
+                }
+            }
+            (None, None) => return None,
+        };
+        if rt.quota.try_spend(cost) {
+            tracing::debug!(
+                attempt = usual.attempts,
+                wait_ms = wait.as_millis() as u64,
+                "running the call again"
+            );
+            return Some(wait);
+        }
+        slot.get_or_insert_with(Box::default).may_have_been_applied = maybe_applied;
+        None
     }
 }
 
@@ -421,10 +507,6 @@ fn with_report_slot(f: impl FnOnce(&mut Option<Box<Report>>)) {
             f(&mut slot);
         }
     });
-}
-
-fn overrides() -> Overrides {
-    CALL.try_with(|scope| scope.overrides).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,19 +702,29 @@ pub(crate) fn exec<'a>(
     request: Request,
     operation: &'static str,
 ) -> BoxFuture<'a, reqwest::Result<Response>> {
-    let span = tracing::debug_span!(
-        "brcommerce.call",
-        provider = rt.provider.id(),
-        operation,
-        method = %request.method(),
-        path = request.url().path(),
-        status = tracing::field::Empty,
-        attempts = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
+    // A call the facade runs again goes on in the span of its first run.
+    let kept = CALL.try_with(|scope| scope.span.take()).ok().flatten();
+    let span = match kept {
+        Some(span) => *span,
+        None => tracing::debug_span!(
+            "brcommerce.call",
+            provider = rt.provider.id(),
+            operation,
+            method = %request.method(),
+            path = request.url().path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        ),
+    };
     let op = rt.operation(operation);
     // A span nothing listens to is not entered and left on every poll.
     if !span.is_disabled() {
+        let _ = CALL.try_with(|scope| {
+            if scope.again {
+                scope.span.set(Some(Box::new(span.clone())));
+            }
+        });
         Box::pin(exec_inner(rt, http, request, op, true).instrument(span))
     } else {
         // The box is taken before the future is built, so the future can be built in it rather
@@ -649,7 +741,17 @@ async fn exec_inner(
     op: Option<&'static Operation>,
     traced: bool,
 ) -> reqwest::Result<Response> {
-    let overrides = overrides();
+    // What the call's scope says: the facade's overrides, whether it can run the call again,
+    // and (when it does) the attempts made and the time spent so far.
+    let now = tokio::time::Instant::now();
+    let (overrides, again, seeded, started) = CALL
+        .try_with(|scope| {
+            let mut usual = scope.usual.get();
+            let started = *usual.started.get_or_insert(now);
+            scope.usual.set(usual);
+            (scope.overrides, scope.again, usual.attempts, started)
+        })
+        .unwrap_or((Overrides::default(), false, 0, now));
     let policy = rt.options.retry.as_ref().unwrap_or(&rt.retry);
     let attempt_timeout = overrides
         .timeout
@@ -665,19 +767,24 @@ async fn exec_inner(
     let repeatable = class.allows_repeat(
         class == Retry::WithIdempotencyKey && request.headers().contains_key(&IDEMPOTENCY_KEY),
     );
-    let started = tokio::time::Instant::now();
-    let mut attempt: u32 = 0;
+    // A safe call the facade can make again is sent once here: its success answer is handed
+    // on unread (the generated code reads it once, not twice; a body cut short is retried by
+    // the facade) and a retry is left to the facade, so no copy of the request is kept for it.
+    let unread_ok = again && class == Retry::Safe;
+    let mut attempt: u32 = seeded;
     let mut renewed = false;
 
     let outcome = loop {
         attempt += 1;
         // Keep a copy for a possible retry or renewal; bodies here are always in memory. Boxed,
         // so that it takes a pointer's room in this future while the answer is awaited.
-        let spare = if attempt < policy.max_attempts || (!renewed && rt.auth.is_some()) {
-            spare_of(&mut request)
-        } else {
-            None
-        };
+        // (The facade runs a call again itself when it can: no copy is kept for a retry then.)
+        let spare =
+            if (attempt < policy.max_attempts && !unread_ok) || (!renewed && rt.auth.is_some()) {
+                spare_of(&mut request)
+            } else {
+                None
+            };
         // The provider's static headers go in after the copy, so the copy does not carry them
         // (a GET's copy then has no header to copy at all); each attempt gets them here.
         add_static_headers(&rt.headers, request.headers_mut());
@@ -706,7 +813,10 @@ async fn exec_inner(
         let result = match http.execute(request).await {
             Ok(response) => {
                 // Built in the box (taken first), not on the stack and copied in.
-                let reading = Box::write(Box::new_uninit(), read_answer(rt, response, sent, op));
+                let reading = Box::write(
+                    Box::new_uninit(),
+                    read_answer(rt, response, sent, op, unread_ok),
+                );
                 Box::into_pin(reading).await
             }
             Err(e) => Err(e),
@@ -796,6 +906,18 @@ async fn exec_inner(
             }
             retry::Decision::Retry { wait, cost } => (wait, cost),
         };
+        if unread_ok {
+            // Left to the facade, which makes the call again (pacing and credentials included).
+            let maybe_applied = write && matches!(seen, Outcome::Lost { .. });
+            with_report(|r| {
+                r.again = Some(Again {
+                    wait,
+                    cost,
+                    maybe_applied,
+                })
+            });
+            break result;
+        }
         let Some(next) = spare else { break result };
         if !rt.quota.try_spend(cost) {
             let maybe = write && matches!(seen, Outcome::Lost { .. });
@@ -847,12 +969,14 @@ fn with_report_value<T: Default>(f: impl FnOnce(&Report) -> T) -> T {
 /// Reads the answer: refuses redirects to another origin, reads the body up to the client's
 /// limit, and hands an undeclared success status to the generated code as a declared one (any
 /// 2xx is a success; the report keeps the real status). A declared success without a body is
-/// handed on as it came.
+/// handed on as it came, and so is one whose announced length is within the limit when
+/// `unread_ok` (the facade runs the call again should its body be cut short).
 async fn read_answer(
     rt: &Runtime,
     response: Response,
     sent: &url::Url,
     op: Option<&'static Operation>,
+    unread_ok: bool,
 ) -> reqwest::Result<Response> {
     let status = response.status().as_u16();
     note(|u| u.last_status = Some(status));
@@ -912,7 +1036,19 @@ async fn read_answer(
     };
     // A success without a body (`Content-Length: 0`, a `204`, an answer to `HEAD`) has nothing
     // to read, to bound, to cut off or to keep: it goes on as it came, not read and rebuilt.
-    if status_code.as_u16() == status && status_code.is_success() && response_is_empty(&response) {
+    // So does a success whose length is announced and within the limit (hyper reads no more
+    // than that) when nothing here needs its body (no drift sample), the generated code reads
+    // it (the operation's answer has a schema: an unread body would keep the connection out of
+    // the pool) and the facade runs the call again if the body is cut short: the generated
+    // code reads it once.
+    let as_it_came = response_is_empty(&response)
+        || (unread_ok
+            && sampled.is_none()
+            && op.is_some_and(|op| op.response.is_some())
+            && response
+                .content_length()
+                .is_some_and(|n| n <= rt.max_answer_size));
+    if status_code.as_u16() == status && status_code.is_success() && as_it_came {
         inspect(&[]);
         return Ok(response);
     }

@@ -382,8 +382,8 @@ impl Client {
     /// # Errors
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn product(&self, id: i64) -> Result<types::Product> {
-        let req = self.raw.get_product().product_id(id);
-        Ok(self.call(&ops::GET_PRODUCT, req.send()).await?.data)
+        let req = || self.raw.get_product().product_id(id);
+        Ok(self.call(&ops::GET_PRODUCT, || req().send()).await?.data)
     }
 
     /// Creates a product; returns it as stored. Retried safely: the same idempotency key is
@@ -412,8 +412,10 @@ impl Client {
     /// # Errors
     /// As [`Client::product`].
     pub async fn product_balance(&self, id: i64) -> Result<types::ProductBalance> {
-        let req = self.raw.get_product_balance().product_id(id);
-        Ok(self.call(&ops::GET_PRODUCT_BALANCE, req.send()).await?.data)
+        let req = || self.raw.get_product_balance().product_id(id);
+        Ok(self.call(&ops::GET_PRODUCT_BALANCE, || req().send())
+            .await?
+            .data)
     }
 
     /// Every stock (warehouse) of the company.
@@ -464,8 +466,8 @@ impl Client {
     /// A provider error (404 when unknown) or any other [`ErrorKind`].
     pub async fn company_details(&self, company_id: i64) -> Result<types::Company> {
         let plain = self.acting_for(None);
-        let req = plain.raw.get_company().company_id(company_id);
-        plain.call(&ops::GET_COMPANY, req.send()).await
+        let req = || plain.raw.get_company().company_id(company_id);
+        plain.call(&ops::GET_COMPANY, || req().send()).await
     }
 
     /// The companies (stores) the API user can act for, every page (audit C13: the list's

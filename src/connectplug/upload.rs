@@ -15,7 +15,7 @@ use super::operations as ops;
 use super::types;
 use crate::common::error::{Error, Provider, Result};
 use crate::common::ops::Operation;
-use crate::common::runtime;
+use crate::common::{call, runtime};
 
 const P: Provider = Provider::Connectplug;
 
@@ -153,7 +153,9 @@ impl Client {
                 _ => Err(GenError::UnexpectedResponse(response)),
             }
         };
-        self.call(op, send).await
+        // Made once: the body is not kept to make it again (a body cut short is retried by the
+        // exec hook when the operation allows it).
+        call::run(rt, Some(op), Default::default(), send).await
     }
 
     /// Uploads a purchase invoice (NF-e XML, at most 5 MB) to be imported as a purchase.

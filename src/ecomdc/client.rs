@@ -150,11 +150,15 @@ impl Client {
     }
 
     async fn product_with(&self, codigo: &str, wholesale: bool) -> Result<types::Product> {
-        let mut req = self.raw.get_product().codigo(codigo);
-        if wholesale {
-            req = req.precos_atacado(true);
-        }
-        Ok(self.call(&ops::GET_PRODUCT, req.send()).await?.produto)
+        let req = || {
+            let req = self.raw.get_product().codigo(codigo);
+            if wholesale {
+                req.precos_atacado(true)
+            } else {
+                req
+            }
+        };
+        Ok(self.call(&ops::GET_PRODUCT, || req().send()).await?.produto)
     }
 
     /// The product that has an option with this reference (SKU).
@@ -162,9 +166,9 @@ impl Client {
     /// # Errors
     /// As [`Client::product`].
     pub async fn product_by_reference(&self, referencia: &str) -> Result<types::Product> {
-        let req = self.raw.get_product_by_reference().referencia(referencia);
+        let req = || self.raw.get_product_by_reference().referencia(referencia);
         Ok(self
-            .call(&ops::GET_PRODUCT_BY_REFERENCE, req.send())
+            .call(&ops::GET_PRODUCT_BY_REFERENCE, || req().send())
             .await?
             .produto)
     }
@@ -255,7 +259,7 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn price(&self, codigo: &str) -> Result<types::Price> {
-        self.call(&ops::GET_PRICE, self.raw.get_price().codigo(codigo).send())
+        self.call(&ops::GET_PRICE, || self.raw.get_price().codigo(codigo).send())
             .await
     }
 
@@ -265,8 +269,8 @@ impl Client {
     /// Any [`ErrorKind`].
     pub async fn price_by_reference(&self, referencia: &str) -> Result<types::Price> {
         // The provider's form: the literal `null` as the code, the reference as a query parameter.
-        let req = self.raw.get_price().codigo("null").referencia(referencia);
-        self.call(&ops::GET_PRICE, req.send()).await
+        let req = || self.raw.get_price().codigo("null").referencia(referencia);
+        self.call(&ops::GET_PRICE, || req().send()).await
     }
 
     /// Sets price (and optionally cost) of a product; returns the stored values.
@@ -311,8 +315,8 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn extra_price(&self, referencia: &str) -> Result<types::ExtraPrice> {
-        let req = self.raw.get_extra_price().referencia(referencia);
-        self.call(&ops::GET_EXTRA_PRICE, req.send()).await
+        let req = || self.raw.get_extra_price().referencia(referencia);
+        self.call(&ops::GET_EXTRA_PRICE, || req().send()).await
     }
 
     /// Sets the final price of one option with "extra values" (not the increment).
@@ -344,8 +348,8 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::Decode`] when the provider sends no value, or any other [`ErrorKind`].
     pub async fn stock(&self, referencia: &str) -> Result<i64> {
-        let req = self.raw.get_stock().referencia(referencia);
-        let stock = self.call(&ops::GET_STOCK, req.send()).await?;
+        let req = || self.raw.get_stock().referencia(referencia);
+        let stock = self.call(&ops::GET_STOCK, || req().send()).await?;
         stock.estoque.value().ok_or_else(|| {
             let message = "the provider sent no stock value".to_owned();
             Error::new(
@@ -372,12 +376,13 @@ impl Client {
                 format!("{quantity} is negative"),
             ));
         }
-        let req = self
-            .raw
-            .update_stock()
-            .referencia(referencia)
-            .body(types::StockUpdate { estoque: quantity });
-        self.call(&ops::UPDATE_STOCK, req.send()).await
+        let req = || {
+            self.raw
+                .update_stock()
+                .referencia(referencia)
+                .body(types::StockUpdate { estoque: quantity })
+        };
+        self.call(&ops::UPDATE_STOCK, || req().send()).await
     }
 
     // ----- orders -----
@@ -387,8 +392,8 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn order(&self, id: &str) -> Result<types::Order> {
-        let req = self.raw.get_order().id(id);
-        Ok(self.call(&ops::GET_ORDER, req.send()).await?.pedido)
+        let req = || self.raw.get_order().id(id);
+        Ok(self.call(&ops::GET_ORDER, || req().send()).await?.pedido)
     }
 
     /// One order by the code the customer sees (e.g. `UM878212`) or its control number.

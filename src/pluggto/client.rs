@@ -599,7 +599,7 @@ impl Client {
     /// A provider error, or any other [`ErrorKind`].
     pub async fn user(&self) -> Result<types::User> {
         let op = &ops::GET_USER;
-        let env = self.call(op, self.raw.get_user().send()).await?;
+        let env = self.call(op, || self.raw.get_user().send()).await?;
         Ok(env.user)
     }
 
@@ -631,7 +631,7 @@ impl Client {
     pub async fn order(&self, id: &str) -> Result<types::Order> {
         let op = &ops::GET_ORDER;
         non_empty(op, "id", id)?;
-        let env = self.call(op, self.raw.get_order().id(id).send()).await?;
+        let env = self.call(op, || self.raw.get_order().id(id).send()).await?;
         Ok(env.order)
     }
 
@@ -753,7 +753,7 @@ impl Client {
     pub async fn product(&self, id: &str) -> Result<types::Product> {
         let op = &ops::GET_PRODUCT;
         non_empty(op, "id", id)?;
-        let env = self.call(op, self.raw.get_product().id(id).send()).await?;
+        let env = self.call(op, || self.raw.get_product().id(id).send()).await?;
         Ok(env.product)
     }
 
@@ -764,7 +764,7 @@ impl Client {
     pub async fn product_by_sku(&self, sku: &str) -> Result<types::Product> {
         let op = &ops::GET_SKU;
         non_empty(op, "sku", sku)?;
-        let env = self.call(op, self.raw.get_sku().sku(sku).send()).await?;
+        let env = self.call(op, || self.raw.get_sku().sku(sku).send()).await?;
         Ok(env.product)
     }
 
@@ -927,15 +927,14 @@ impl Client {
             .collect::<Vec<_>>()
             .join(",");
         let quote = self
-            .call(
-                op,
+            .call(op, || {
                 self.raw
                     .quote_shipping()
-                    .postalcode(cep)
+                    .postalcode(cep.as_str())
                     .country("BRA")
-                    .skus(skus)
-                    .send(),
-            )
+                    .skus(skus.as_str())
+                    .send()
+            })
             .await?;
         Ok(quote.0)
     }
