@@ -413,7 +413,8 @@ impl Client {
     /// As [`Client::product`].
     pub async fn product_balance(&self, id: i64) -> Result<types::ProductBalance> {
         let req = || self.raw.get_product_balance().product_id(id);
-        Ok(self.call(&ops::GET_PRODUCT_BALANCE, || req().send())
+        Ok(self
+            .call(&ops::GET_PRODUCT_BALANCE, || req().send())
             .await?
             .data)
     }

@@ -259,8 +259,10 @@ impl Client {
     /// # Errors
     /// Any [`ErrorKind`].
     pub async fn price(&self, codigo: &str) -> Result<types::Price> {
-        self.call(&ops::GET_PRICE, || self.raw.get_price().codigo(codigo).send())
-            .await
+        self.call(&ops::GET_PRICE, || {
+            self.raw.get_price().codigo(codigo).send()
+        })
+        .await
     }
 
     /// Price and cost of the product that has an option with this reference.

@@ -753,7 +753,9 @@ impl Client {
     pub async fn product(&self, id: &str) -> Result<types::Product> {
         let op = &ops::GET_PRODUCT;
         non_empty(op, "id", id)?;
-        let env = self.call(op, || self.raw.get_product().id(id).send()).await?;
+        let env = self
+            .call(op, || self.raw.get_product().id(id).send())
+            .await?;
         Ok(env.product)
     }
 
